@@ -1,0 +1,28 @@
+"""shallownet: open up small neural networks on tabular data.
+
+Train one- and two-hidden-layer networks on [0, 1]-encoded inputs, read their weights, measure
+how each variable can and probably will change the decision, follow information-plane curves,
+and hold it all against logistic regression. JAX underneath; runs unchanged on CPU and GPU.
+"""
+
+from . import data, datasets, models
+from .data import Encoder, Variable
+from .io import ModelFileError, load, save
+from .models import Network, as_network
+from .training import ShallowNetClassifier
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ShallowNetClassifier",
+    "Network",
+    "Encoder",
+    "Variable",
+    "as_network",
+    "save",
+    "load",
+    "ModelFileError",
+    "data",
+    "datasets",
+    "models",
+]

@@ -1,0 +1,7 @@
+"""Bundled and synthetic datasets."""
+
+from ._dataset import Dataset
+from .penguins import load_penguins
+from .synthetic import correlated_predictors, gaussian_pair, logistic_model
+
+__all__ = ["Dataset", "load_penguins", "gaussian_pair", "logistic_model", "correlated_predictors"]

@@ -1,0 +1,65 @@
+"""Adapters: turn any supported model into the canonical :class:`Network` view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .network import Network
+
+_SKLEARN_ACTIVATIONS = {"logistic": "logistic", "tanh": "tanh", "relu": "relu", "identity": "identity"}
+
+
+def as_network(model: Any) -> Network:
+    """Return the network view of ``model``.
+
+    Accepts a :class:`Network`, a fitted :class:`shallownet.ShallowNetClassifier`, or a fitted
+    scikit-learn ``MLPClassifier`` (any depth; binary with its single logistic output unit, or
+    multiclass softmax; multilabel models are refused). The view reproduces the model's
+    ``predict_proba`` exactly (up to float rounding).
+    """
+    if isinstance(model, Network):
+        return model
+    net = getattr(model, "network_", None)
+    if isinstance(net, Network):
+        return net
+    try:
+        from sklearn.neural_network import MLPClassifier
+    except ImportError:  # pragma: no cover - scikit-learn is a dependency
+        MLPClassifier = ()
+    if isinstance(model, MLPClassifier):
+        return _from_sklearn_mlp(model)
+    if hasattr(model, "fit") and not hasattr(model, "coefs_") and not hasattr(model, "network_"):
+        raise ValueError(
+            f"This {type(model).__name__} is not fitted yet (or is not a network). Fit it first."
+        )
+    raise TypeError(
+        "`model` must be a shallownet.Network, a fitted ShallowNetClassifier or a fitted "
+        f"scikit-learn MLPClassifier. Got {type(model).__name__}."
+    )
+
+
+def _from_sklearn_mlp(mlp) -> Network:
+    if not hasattr(mlp, "coefs_"):
+        raise ValueError("This MLPClassifier is not fitted yet. Fit it first.")
+    if mlp.out_activation_ not in ("logistic", "softmax"):
+        raise ValueError(f"Unsupported MLP output activation {mlp.out_activation_!r}.")
+    classes = np.asarray(mlp.classes_)
+    if mlp.out_activation_ == "logistic" and mlp.n_outputs_ != 1:
+        raise ValueError(
+            "Multilabel MLPClassifier models (one sigmoid per label) are not supported; "
+            "shallownet reads single-label classifiers."
+        )
+    output = "sigmoid" if mlp.out_activation_ == "logistic" else "softmax"
+    variables = None
+    if hasattr(mlp, "feature_names_in_"):
+        from ..data.variables import Variable
+
+        variables = [
+            Variable(str(n), "real", (i,), 0.0, 1.0) for i, n in enumerate(mlp.feature_names_in_)
+        ]
+    return Network.from_weights(
+        mlp.coefs_, mlp.intercepts_, activation=_SKLEARN_ACTIVATIONS[mlp.activation],
+        output=output, variables=variables, classes=classes,
+    )

@@ -1,0 +1,109 @@
+"""Parameters as a pytree of dense layers, activations, and the forward pass.
+
+A network is a tuple of :class:`Dense` layers. ``W`` has shape ``(n_in, n_out)`` (as in
+scikit-learn's ``coefs_``), so a layer computes ``a = x @ W + b``. Every function here works on
+ONE network; an ensemble is the same pytree with a leading member axis on every array, and
+batching over members is ``jax.vmap`` at the call site.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Sequence
+
+import jax
+import jax.numpy as jnp
+
+ACTIVATIONS = ("logistic", "tanh", "relu", "identity")
+OUTPUTS = ("softmax", "sigmoid")
+
+
+class Dense(NamedTuple):
+    """One dense layer: ``W`` of shape ``(n_in, n_out)`` and bias ``b`` of shape ``(n_out,)``."""
+
+    W: jax.Array
+    b: jax.Array
+
+
+Params = tuple  # tuple[Dense, ...]
+
+
+def activate(a: jax.Array, activation: str) -> jax.Array:
+    """Apply a hidden-layer activation: logistic ``1/(1+e^-a)``, tanh, relu ``max(a, 0)``, identity."""
+    if activation == "logistic":
+        return jax.nn.sigmoid(a)
+    if activation == "tanh":
+        return jnp.tanh(a)
+    if activation == "relu":
+        return jnp.maximum(a, 0)
+    if activation == "identity":
+        return a
+    raise ValueError(f"`activation` must be one of {ACTIVATIONS}. Got {activation!r} instead.")
+
+
+def logits(params: Params, x: jax.Array, activation: str) -> jax.Array:
+    """Output-layer pre-activations ``z`` for inputs ``x`` of shape ``(..., n_in)``."""
+    h = x
+    for layer in params[:-1]:
+        h = activate(h @ layer.W + layer.b, activation)
+    return h @ params[-1].W + params[-1].b
+
+
+def layer_outputs(params: Params, x: jax.Array, activation: str, output: str) -> list[jax.Array]:
+    """Every layer's output: the hidden activations, then the output probabilities.
+
+    The output layer's entry holds the probabilities (softmax, or the sigmoid of the single
+    unit), which is the layer "T" of the information plane.
+    """
+    outs = []
+    h = x
+    for layer in params[:-1]:
+        h = activate(h @ layer.W + layer.b, activation)
+        outs.append(h)
+    z = h @ params[-1].W + params[-1].b
+    outs.append(jax.nn.softmax(z, axis=-1) if output == "softmax" else jax.nn.sigmoid(z))
+    return outs
+
+
+def probabilities(params: Params, x: jax.Array, activation: str, output: str) -> jax.Array:
+    """Class probabilities, shape ``(..., K)``; a single sigmoid unit gives ``[1 - p, p]``."""
+    z = logits(params, x, activation)
+    if output == "softmax":
+        return jax.nn.softmax(z, axis=-1)
+    p = jax.nn.sigmoid(z[..., 0])
+    return jnp.stack([1 - p, p], axis=-1)
+
+
+def log_probabilities(z: jax.Array, output: str) -> jax.Array:
+    """Log class probabilities from logits, computed stably; shape ``(..., K)``."""
+    if output == "softmax":
+        return jax.nn.log_softmax(z, axis=-1)
+    return jnp.stack([jax.nn.log_sigmoid(-z[..., 0]), jax.nn.log_sigmoid(z[..., 0])], axis=-1)
+
+
+def init_params(key: jax.Array, sizes: Sequence[int], activation: str, dtype=jnp.float32) -> Params:
+    """Glorot-uniform weights and zero biases for layer sizes ``(n_in, h1, ..., n_out)``.
+
+    The bound is ``sqrt(6 / (fan_in + fan_out))``, times ``sqrt(2)`` for logistic units, as
+    scikit-learn's MLP does, so that training starts in the same regime.
+    """
+    gain = jnp.sqrt(2.0) if activation == "logistic" else 1.0
+    layers = []
+    keys = jax.random.split(key, len(sizes) - 1)
+    for k, n_in, n_out in zip(keys, sizes[:-1], sizes[1:]):
+        bound = gain * jnp.sqrt(6.0 / (n_in + n_out))
+        W = jax.random.uniform(k, (n_in, n_out), dtype=dtype, minval=-bound, maxval=bound)
+        layers.append(Dense(W, jnp.zeros((n_out,), dtype=dtype)))
+    return tuple(layers)
+
+
+def init_truncated_normal(key: jax.Array, sizes: Sequence[int], dtype=jnp.float32) -> Params:
+    """Truncated-normal weights (sd ``1/sqrt(fan_in)``, cut at 2 sd) and zero biases.
+
+    The initialisation of the information-bottleneck experiments (methods.md section 5).
+    """
+    layers = []
+    keys = jax.random.split(key, len(sizes) - 1)
+    for k, n_in, n_out in zip(keys, sizes[:-1], sizes[1:]):
+        W = jax.random.truncated_normal(k, -2.0, 2.0, (n_in, n_out), dtype=dtype) / jnp.sqrt(n_in)
+        layers.append(Dense(W.astype(dtype), jnp.zeros((n_out,), dtype=dtype)))
+    return tuple(layers)

@@ -1,0 +1,6 @@
+"""Losses, the jitted training loop, ensembles and the scikit-learn-style estimator."""
+
+from .estimator import ShallowNetClassifier
+from .loop import member_loss, named_optimizer, train
+
+__all__ = ["ShallowNetClassifier", "train", "member_loss", "named_optimizer"]

@@ -1,0 +1,346 @@
+"""``ShallowNetClassifier``: a scikit-learn estimator around the jitted training loop."""
+
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+
+from .._validation import (
+    check_float,
+    check_hidden_layer_sizes,
+    check_int,
+    check_one_of,
+    check_random_state,
+)
+from ..data.encoder import Encoder
+from ..models.layers import ACTIVATIONS, init_params
+from ..models.network import Network
+from .loop import named_optimizer, train
+
+
+def check_target(y: Any, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Validate class labels; return ``(classes, y_index)`` with ``classes`` sorted."""
+    if isinstance(y, pd.DataFrame):
+        if y.shape[1] != 1:
+            raise ValueError(f"`y` must be 1-D. Got a DataFrame with {y.shape[1]} columns.")
+        y = y.iloc[:, 0]
+    arr = np.asarray(y)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        warnings.warn(
+            "`y` was a column vector; it was flattened to 1-D (pass y.ravel()).",
+            UserWarning,
+            stacklevel=3,
+        )
+        arr = arr.ravel()
+    if arr.ndim != 1:
+        raise ValueError(f"`y` must be 1-D (n_samples,). Got shape {arr.shape} instead.")
+    if len(arr) != n_rows:
+        raise ValueError(f"`X` has {n_rows} rows but `y` has {len(arr)}; they must match.")
+    if pd.isna(pd.Series(arr)).any():
+        raise ValueError("`y` has missing values; every row needs a class label.")
+    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+        raise ValueError("`y` contains infinity.")
+    if arr.dtype.kind == "f" and np.any(arr != np.round(arr)):
+        raise ValueError(
+            "Unknown label type: `y` holds continuous values. A classifier needs class labels."
+        )
+    classes, y_index = np.unique(arr, return_inverse=True)
+    if len(classes) < 2:
+        raise ValueError(
+            f"`y` has a single class ({classes[0]!r}); a classifier needs at least 2 classes."
+        )
+    return classes, y_index.astype(np.int32)
+
+
+class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
+    """A small feed-forward classifier (or ensemble) on [0, 1]-encoded tabular inputs.
+
+    Real columns are scaled to [0, 1] with the training range; object, categorical and boolean
+    columns become one-hot groups (see :class:`shallownet.data.Encoder`). The network is
+    ``x -> s(x W1 + b1) -> ... -> softmax`` (or one sigmoid unit for two classes), trained by
+    minimising ``mean NLL + alpha/2 * sum ||W||^2`` with an optax optimizer.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default (8,)
+        Units per hidden layer; ``()`` gives logistic regression.
+    activation : {"logistic", "tanh", "relu", "identity"}, default "logistic"
+    output : {"auto", "softmax", "sigmoid"}, default "auto"
+        "auto": one sigmoid unit for two classes, softmax otherwise.
+    n_members : int, default 1
+        Networks trained together from different initial weights; predictions average their
+        probabilities and every member stays available in ``network_``.
+    alpha : float, default 1e-4
+        L2 penalty on weights (not biases). ``alpha = 1 / (C n)`` matches scikit-learn's
+        ``LogisticRegression(C=C)``; ``alpha = a / batch_size`` matches ``MLPClassifier(alpha=a)``.
+    optimizer : str or optax.GradientTransformation, default "adam"
+        "adam", "adamw", "sgd", "rmsprop", "adagrad", or any optax transformation (then
+        ``learning_rate`` is ignored).
+    learning_rate : float, default 0.01
+    batch_size : int or "auto", default "auto"
+        ``min(200, n_samples)``; a value >= n_samples trains full batch.
+    max_iter : int, default 300
+        Maximum number of epochs.
+    early_stopping : bool, default False
+        Hold out ``validation_fraction`` of the training data (stratified) and keep the
+        parameters with the best validation loss; stop after ``n_iter_no_change`` epochs
+        without an improvement of ``tol``. Without it the training loss is monitored the same
+        way (as scikit-learn does).
+    validation_fraction : float, default 0.1
+    n_iter_no_change : int or None, default 10
+        None trains for exactly ``max_iter`` epochs.
+    tol : float, default 1e-4
+    categorical, missing, constant :
+        Passed to :class:`shallownet.data.Encoder`.
+    dtype : {"float32", "float64"}, default "float32"
+        float64 needs ``jax.config.update("jax_enable_x64", True)``.
+    random_state : int or None
+        Seed of the initial weights and the minibatch order.
+    verbose : bool, default False
+        Print progress to stderr.
+
+    Attributes
+    ----------
+    classes_ : ndarray (K,)
+    network_ : Network
+        Parameters (member axis first), activation, output, variables and encoder.
+    encoder_ : Encoder
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str (only when fitted on a DataFrame)
+    history_ : dict of arrays
+        Per-epoch ``train_loss``, ``val_loss``, ``val_accuracy`` (epochs x members).
+    loss_curve_ : list of float
+        Mean training loss over members per epoch.
+    n_iter_ : int
+        Epochs run (the largest over members).
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(8,),
+        activation="logistic",
+        output="auto",
+        n_members=1,
+        alpha=1e-4,
+        optimizer="adam",
+        learning_rate=0.01,
+        batch_size="auto",
+        max_iter=300,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        categorical=None,
+        missing="error",
+        constant="error",
+        dtype="float32",
+        random_state=None,
+        verbose=False,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.output = output
+        self.n_members = n_members
+        self.alpha = alpha
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.categorical = categorical
+        self.missing = missing
+        self.constant = constant
+        self.dtype = dtype
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- validation ------------------------------------------------------------------------
+    def _validated(self) -> dict:
+        p = {}
+        p["hidden"] = check_hidden_layer_sizes(self.hidden_layer_sizes)
+        p["activation"] = check_one_of("activation", self.activation, ACTIVATIONS)
+        check_one_of("output", self.output, ("auto", "softmax", "sigmoid"))
+        p["n_members"] = check_int("n_members", self.n_members, 1)
+        p["alpha"] = check_float("alpha", self.alpha, 0.0)
+        if isinstance(self.optimizer, str):
+            p["optimizer"] = named_optimizer(self.optimizer)
+        elif isinstance(self.optimizer, optax.GradientTransformation):
+            p["optimizer"] = self.optimizer
+        else:
+            raise TypeError(
+                "`optimizer` must be a name ('adam', 'sgd', ...) or an optax.GradientTransformation. "
+                f"Got {self.optimizer!r}."
+            )
+        p["learning_rate"] = check_float("learning_rate", self.learning_rate, 0.0, open_min=True)
+        if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
+            check_int("batch_size", self.batch_size, 1)
+        p["max_iter"] = check_int("max_iter", self.max_iter, 1)
+        if not isinstance(self.early_stopping, (bool, np.bool_)):
+            raise TypeError(f"`early_stopping` must be True or False. Got {self.early_stopping!r}.")
+        p["validation_fraction"] = check_float(
+            "validation_fraction", self.validation_fraction, 0.0, 1.0, open_min=True, open_max=True
+        )
+        p["patience"] = None if self.n_iter_no_change is None else check_int(
+            "n_iter_no_change", self.n_iter_no_change, 1
+        )
+        p["tol"] = check_float("tol", self.tol, 0.0)
+        check_one_of("dtype", self.dtype, ("float32", "float64"))
+        if self.dtype == "float64" and not jax.config.jax_enable_x64:
+            raise ValueError(
+                "`dtype='float64'` needs 64-bit JAX: call "
+                "jax.config.update('jax_enable_x64', True) before fitting, or use dtype='float32'."
+            )
+        p["dtype"] = jnp.float64 if self.dtype == "float64" else jnp.float32
+        p["seed"] = check_random_state(self.random_state)
+        return p
+
+    # -- fitting ---------------------------------------------------------------------------
+    def fit(self, X: Any, y: Any) -> "ShallowNetClassifier":
+        """Encode ``X``, train every member on ``y``, and return ``self``."""
+        p = self._validated()
+        n_rows = len(X) if isinstance(X, pd.DataFrame) else np.shape(X)[0] if np.ndim(X) >= 1 else 0
+        classes, y_index = check_target(y, n_rows)
+        encoder = Encoder(self.categorical, None, self.missing, self.constant)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            Z = encoder.fit_transform(X)
+        y_index = y_index[encoder.kept_rows_]
+        classes_kept = np.unique(y_index)
+        if len(classes_kept) < 2:
+            raise ValueError("After dropping rows with missing values, `y` has a single class.")
+        if Z.shape[0] < 2:
+            raise ValueError(f"`X` must have at least 2 rows to fit. Got {Z.shape[0]}.")
+        K = len(classes)
+        output = self.output
+        if output == "auto":
+            output = "sigmoid" if K == 2 else "softmax"
+        if output == "sigmoid" and K != 2:
+            raise ValueError(f"`output='sigmoid'` is for two classes; `y` has {K}. Use 'softmax'.")
+        n_out = 1 if output == "sigmoid" else K
+
+        key = jax.random.PRNGKey(p["seed"])
+        key_init, key_shuffle, key_split = jax.random.split(key, 3)
+        X_val = y_val = None
+        if self.early_stopping:
+            idx = np.arange(Z.shape[0])
+            counts = np.bincount(y_index, minlength=K)
+            stratify = y_index if counts[counts > 0].min() >= 2 else None
+            tr, va = train_test_split(
+                idx, test_size=p["validation_fraction"], random_state=int(jax.random.randint(key_split, (), 0, 2**31 - 1)),
+                stratify=stratify,
+            )
+            Z, X_val, y_index, y_val = Z[tr], Z[va], y_index[tr], y_index[va]
+        n = Z.shape[0]
+        batch = min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
+        sizes = (Z.shape[1], *p["hidden"], n_out)
+        member_keys = jax.random.split(key_init, p["n_members"])
+        params = jax.vmap(lambda k: init_params(k, sizes, p["activation"], p["dtype"]))(member_keys)
+
+        progress = _progress_printer(type(self).__name__) if self.verbose else None
+        params, history, _ = train(
+            params, Z, y_index,
+            activation=p["activation"], output=output, optimizer=p["optimizer"],
+            learning_rate=p["learning_rate"], alpha=p["alpha"], batch_size=batch,
+            max_epochs=p["max_iter"], key=key_shuffle, X_val=X_val, y_val=y_val,
+            early_stopping=bool(self.early_stopping), tol=p["tol"], patience=p["patience"],
+            progress=progress, dtype=p["dtype"],
+        )
+        self.encoder_ = encoder
+        self.classes_ = classes
+        self.network_ = Network(params, p["activation"], output, classes, encoder.variables_, encoder)
+        self.history_ = history
+        self.loss_curve_ = list(np.nanmean(history["train_loss"], axis=1))
+        self.n_iter_ = int(history["epochs_run"].max())
+        self.n_features_in_ = len(encoder.feature_names_in_)
+        if isinstance(X, pd.DataFrame):
+            self.feature_names_in_ = encoder.feature_names_in_
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        if p["patience"] is not None and not history["stopped"].all():
+            warnings.warn(
+                f"Training stopped at max_iter={p['max_iter']} epochs before the loss settled "
+                f"(tol={p['tol']}); raise max_iter or learning_rate for a converged fit.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        return self
+
+    # -- prediction ------------------------------------------------------------------------
+    def _check_is_fitted(self) -> None:
+        if not hasattr(self, "network_"):
+            from sklearn.exceptions import NotFittedError
+
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
+                "appropriate arguments before using this estimator."
+            )
+
+    def _encode(self, X: Any) -> np.ndarray:
+        self._check_is_fitted()
+        if not isinstance(X, pd.DataFrame):
+            shape = np.shape(X)
+            if len(shape) != 2:
+                raise ValueError(
+                    f"`X` must be 2-D (n_samples, n_features). Got shape {shape} instead. "
+                    "Reshape a single sample with X.reshape(1, -1)."
+                )
+            if shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has {shape[1]} features, but {type(self).__name__} is expecting "
+                    f"{self.n_features_in_} features as input."
+                )
+        return self.encoder_.transform(X)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities averaged over members, shape ``(n_samples, n_classes)``."""
+        return self.network_.predict_proba(self._encode(X), encoded=True)
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """Log of :meth:`predict_proba`."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted class labels."""
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def member_proba(self, X: Any) -> np.ndarray:
+        """Every member's probabilities, shape ``(n_members, n_samples, n_classes)``."""
+        return self.network_.member_proba(self._encode(X), encoded=True)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+
+def _progress_printer(name: str):
+    """A progress callback that prints epochs, loss, and an ETA to stderr."""
+    start = time.perf_counter()
+
+    def show(done: int, total: int, loss: float) -> None:
+        elapsed = time.perf_counter() - start
+        eta = elapsed / done * (total - done)
+        print(
+            f"{name}: epoch {done}/{total}  loss {loss:.4f}  {elapsed:.1f}s elapsed, "
+            f"~{eta:.1f}s left (at most)",
+            file=sys.stderr,
+        )
+
+    return show

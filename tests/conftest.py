@@ -1,0 +1,38 @@
+"""Strict settings for the whole suite.
+
+* 64-bit JAX is on, so tests can ask for float64 where a tolerance demands it; the library
+  casts to its own dtype (float32 by default) explicitly, so the float32 path is exercised too.
+* Implicit rank promotion raises.
+* A test that touches NumPy's global random state fails (use explicit Generators).
+"""
+
+import os
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import jax
+import numpy as np
+import pytest
+
+jax.config.update("jax_enable_x64", True)
+jax.config.update("jax_numpy_rank_promotion", "raise")
+
+SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared")
+
+
+@pytest.fixture(autouse=True)
+def _no_global_numpy_random_state():
+    state = np.random.get_state()[1].copy()
+    yield
+    assert np.array_equal(np.random.get_state()[1], state), (
+        "The test touched NumPy's global random state; use np.random.default_rng(seed)."
+    )
+
+
+@pytest.fixture(scope="session")
+def shared_dir():
+    """Path to ../shared (reference data); tests that need it skip with a reason if absent."""
+    path = os.path.abspath(SHARED)
+    if not os.path.isdir(path):
+        pytest.skip(f"reference data folder {path} is absent")
+    return path
