@@ -95,7 +95,7 @@ def _nll_and_accuracy(params, x, y, activation: str, output: str):
 def init_state(params, optimizer: optax.GradientTransformation, learning_rate, key, dtype) -> TrainState:
     """A fresh training state for member-stacked ``params``."""
     opt_state = jax.vmap(optimizer.init)(params)
-    if isinstance(opt_state, optax.InjectHyperparamsState):
+    if hasattr(opt_state, "hyperparams") and "learning_rate" in opt_state.hyperparams:
         hp = dict(opt_state.hyperparams)
         hp["learning_rate"] = jnp.full_like(hp["learning_rate"], learning_rate)
         opt_state = opt_state._replace(hyperparams=hp)

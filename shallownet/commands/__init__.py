@@ -1,0 +1,1 @@
+"""Sub-commands of the ``shallownet`` command line."""
