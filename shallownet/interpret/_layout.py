@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_float
+from .._validation import check_2d_numeric, check_float
 from ..models import Network, as_network
 
 
@@ -48,6 +48,8 @@ class Layout:
         Category label of each one-hot column, ``""`` for real and binary columns.
     scales : ndarray, shape (V,)
         Raw units per encoded unit of each variable (``max - min`` for real, 1 otherwise).
+    minima : ndarray, shape (V,)
+        Raw value at encoded 0 (the training minimum for real, 0 otherwise).
     classes : ndarray, shape (K,)
         Class labels.
     targets : tuple of str
@@ -65,6 +67,7 @@ class Layout:
     column_variable: np.ndarray
     column_category: tuple[str, ...]
     scales: np.ndarray
+    minima: np.ndarray
     classes: np.ndarray
     targets: tuple[str, ...]
     target_kinds: tuple[str, ...]
@@ -73,12 +76,13 @@ class Layout:
     @classmethod
     def of(cls, net: Network) -> "Layout":
         """The layout of ``net``."""
-        names, kinds, groups, cats, col_var, scales = [], [], [], [], [], []
+        names, kinds, groups, cats, col_var, scales, minima = [], [], [], [], [], [], []
         for i, v in enumerate(net.variables):
             names.append(v.name)
             kinds.append(v.kind)
             groups.append(np.asarray(v.columns, dtype=int))
             scales.append(v.scale)
+            minima.append(v.minimum if v.kind == "real" else 0.0)
             if v.kind == "enumerated":
                 cats.extend(str(c) for c in v.categories)
             else:
@@ -117,6 +121,7 @@ class Layout:
             column_variable=np.asarray(col_var, dtype=int),
             column_category=tuple(cats),
             scales=np.asarray(scales, dtype=float),
+            minima=np.asarray(minima, dtype=float),
             classes=classes,
             targets=tuple(targets),
             target_kinds=tuple(target_kinds),
@@ -317,3 +322,18 @@ def class_indices(net: Network, y: Any, n_rows: int) -> np.ndarray:
 
 def _key(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
+
+
+def encoded_input(net: Network, X: Any, encoded: bool) -> np.ndarray:
+    """The encoded (N, D) float64 matrix of ``X`` (raw data through the network's encoder)."""
+    if not isinstance(encoded, (bool, np.bool_)):
+        raise TypeError(f"`encoded` must be True or False. Got {encoded!r}.")
+    if encoded:
+        Z = check_2d_numeric("X", X)
+        if Z.shape[1] != net.n_inputs:
+            raise ValueError(f"`X` has {Z.shape[1]} encoded columns; the network takes {net.n_inputs}.")
+    else:
+        Z = np.asarray(net.encode(X), dtype=np.float64)
+    if Z.shape[0] == 0:
+        raise ValueError("`X` has no rows.")
+    return Z

@@ -47,7 +47,8 @@ class WeightTable(Result):
     input_bias : ndarray, shape (M, H1)
         First-layer bias with the group means folded in (shift-invariant).
     input_ranges : ndarray, shape (M, V, H1)
-        Per-variable range of the first-layer weights (``|w|`` for a real or binary variable).
+        Per-variable range of the first-layer weights (``|w|`` for a real or binary variable);
+        with no hidden layer, of the weights on the identifiable targets ``W @ T``.
     output_targets : ndarray, shape (M, H_L, n_targets)
         Last hidden layer -> output weights on the identifiable targets (``V @ T``): centred
         per class and pairwise class contrasts (softmax), or the single contrast (sigmoid).
@@ -129,17 +130,23 @@ class WeightTable(Result):
         if kind in ("per_raw_unit", "ranges") and layer != 0:
             raise ValueError(f"kind={kind!r} applies to the input layer (layer=0) only.")
         if kind == "ranges":
-            return pd.DataFrame(self.input_ranges[member], index=list(self.layout.variables), columns=list(dst))
+            cols = list(dst) if self.hidden else list(self.layout.targets)
+            return pd.DataFrame(self.input_ranges[member], index=list(self.layout.variables), columns=cols)
         if kind == "per_raw_unit":
             return pd.DataFrame(self.input_per_raw_unit[member], index=list(src), columns=list(dst))
         if kind == "raw":
             body = np.vstack([self.weights[layer][member], self.biases[layer][member][None]])
             return pd.DataFrame(body, index=[*src, "(bias)"], columns=list(dst))
+        targets = list(self.layout.targets)
+        if layer == n_layers - 1 == 0:  # no hidden layer: inputs feed the output directly
+            body = np.vstack([self.layout.centre(self.output_targets[member]),
+                              (self.input_bias[member] @ self.layout.T)[None]])
+            return pd.DataFrame(body, index=[*src, "(bias)"], columns=targets)
         if layer == 0:
             body = np.vstack([self.input_centred[member], self.input_bias[member][None]])
             return pd.DataFrame(body, index=[*src, "(bias)"], columns=list(dst))
         if layer == n_layers - 1:
-            return pd.DataFrame(self.output_targets[member], index=list(src), columns=list(self.layout.targets))
+            return pd.DataFrame(self.output_targets[member], index=list(src), columns=targets)
         return pd.DataFrame(self.weights[layer][member], index=list(src), columns=list(dst))
 
     def to_frame(self) -> pd.DataFrame:
@@ -231,6 +238,6 @@ def weight_table(model: Any) -> WeightTable:
         biases=tuple(bs),
         input_centred=lay.centre(W1),
         input_bias=bs[0] + lay.group_mean(W1),
-        input_ranges=lay.spread(W1),
+        input_ranges=lay.spread(W1 if net.hidden_sizes else W1 @ lay.T),
         output_targets=Ws[-1] @ lay.T,
     )
