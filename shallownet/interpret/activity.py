@@ -267,6 +267,19 @@ class WeightFrequency(Result):
                                  "sd_contribution": self.variable_sd[m, i, j]})
         return pd.DataFrame(rows)
 
+    def summary(self, digits: int = 3) -> str:
+        """Member 0's mean contribution and its spread, variables x nodes."""
+        fmt = lambda v: f"{v:.{digits}g}"  # noqa: E731
+        M = self.contributions.shape[0]
+        parts = [self.title, "=" * len(self.title)]
+        if M > 1:
+            parts.append(f"member 0 of {M} (hidden nodes are not aligned across members)")
+        for name, values in (("mean contribution to the pre-activation", self.variable_mean),
+                             ("sd of the contribution over cases", self.variable_sd)):
+            table = pd.DataFrame(values[0], index=list(self.layout.variables), columns=list(self.nodes))
+            parts += [f"\n{name}", table.to_string(float_format=fmt)]
+        return "\n".join(parts)
+
     def columns_frame(self) -> pd.DataFrame:
         """One row per member, node and column: mean input (raw mean for real), weight, ``C_cj``."""
         lay = self.layout
@@ -394,11 +407,14 @@ class OutputDeltas(Result):
         ])
 
     def summary(self, digits: int = 3) -> str:
-        """Per-node favoured class and the pairwise deltas."""
+        """The class each node favours (every member) and member 0's pairwise deltas."""
+        fmt = lambda v: f"{v:.{digits}g}"  # noqa: E731
         note = ("Delta_j(k, l) = |v_jk - v_jl| is node j's contribution to the margin z_k - z_l at h_j = 1"
                 + (" (from h_j = -1 to 1 the margin moves by 2 Delta)." if self.activation == "tanh" else "."))
-        frame = self.nodes_frame().to_string(index=False, float_format=lambda v: f"{v:.{digits}g}")
-        return f"{super().summary(digits)}\n\n{frame}\n{note}"
+        frame = self.to_frame()
+        pairs = frame[frame.member == 0].to_string(index=False, float_format=fmt)
+        nodes = self.nodes_frame().to_string(index=False, float_format=fmt)
+        return f"{self.title}\n{'=' * len(self.title)}\n{nodes}\n\nmember 0, by class pair\n{pairs}\n{note}"
 
 
 def output_deltas(model: Any) -> OutputDeltas:

@@ -106,8 +106,12 @@ class HiddenLogic(Result):
         return f"Logic of hidden nodes (binarised to off={self.levels[0]:g}, on={self.levels[1]:g})"
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per member, connection and target: kind, k, support, minimal sets, fires."""
-        return pd.DataFrame([
+        """One row per member, connection and target: kind, k, support, minimal sets, fires.
+
+        ``fires`` is the fraction of cases whose on-nodes within the support form a sufficient
+        set (inhibitors and mixed nodes not looked at); it is 1 for a ``"default"`` target.
+        """
+        frame = pd.DataFrame([
             {"member": u.member, "connection": u.connection, "target": u.target, "kind": u.kind,
              "k": u.k, "n_support": len(u.support), "support": " ".join(u.support),
              "inhibitors": " ".join(u.inhibitors), "mixed": " ".join(u.mixed),
@@ -115,6 +119,8 @@ class HiddenLogic(Result):
              "fires": u.fires}
             for u in self.units
         ])
+        frame["k"] = frame["k"].astype("Int64")
+        return frame
 
     def patterns_frame(self) -> pd.DataFrame:
         """One row per member, layer and binarised pattern seen in the data."""

@@ -17,6 +17,7 @@ of fixed size so that memory stays bounded and nothing is compiled twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import jax
@@ -84,6 +85,12 @@ class OldenTest(Result):
         out = super().to_dict()
         out["settings"] = dict(self.settings)
         return out
+
+
+@partial(jax.jit, static_argnames=("sizes", "activation", "dtype"))
+def _initial_params(keys, sizes: tuple, activation: str, dtype):
+    """Initial parameters of ``len(keys)`` networks, as the estimator draws them (one compile)."""
+    return jax.vmap(lambda k: init_params(k, sizes, activation, dtype))(keys)
 
 
 def permutation_p_values(observed: np.ndarray, null: np.ndarray) -> np.ndarray:
@@ -212,9 +219,7 @@ def olden_test(
         perms = np.stack([rng.permutation(N) for _ in range(per_call)])  # (per_call, N)
         targets = np.repeat(yi[perms], M, axis=0)  # (per_call * M, N): members share a permutation
         key, k_init, k_train = jax.random.split(key, 3)
-        init = jax.vmap(lambda k: init_params(k, sizes, net.activation, dtype))(
-            jax.random.split(k_init, per_call * M)
-        )
+        init = _initial_params(jax.random.split(k_init, per_call * M), sizes, net.activation, dtype)
         params, _, _ = train(
             init, Z, targets, activation=net.activation, output=net.output, optimizer=opt,
             learning_rate=s["learning_rate"], alpha=s["alpha"], batch_size=s["batch_size"],

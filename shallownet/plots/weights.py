@@ -155,21 +155,19 @@ def plot_importance(result: Importance | OldenTest, output: str | None = None, a
     _check_type("result", result, (Importance, OldenTest))
     imp = result.observed if isinstance(result, OldenTest) else result
     kinds = dict(zip(imp.layout.targets, imp.layout.target_kinds))
-    by_kind = {
-        kind: [t for t, o in enumerate(imp.outputs) if kinds.get(o) == kind]
-        for kind in ("class", "contrast")
+    named = {
+        "all": list(range(len(imp.outputs))),
+        "classes": [t for t, o in enumerate(imp.outputs) if kinds.get(o) == "class"],
+        "contrasts": [t for t, o in enumerate(imp.outputs) if kinds.get(o) == "contrast"],
     }
-    every = list(range(len(imp.outputs)))
     if output is None:
-        outs = by_kind["class"] or every
-    elif output == "all":
-        outs = every
-    elif output in ("classes", "contrasts") and by_kind[output[:-1]]:
-        outs = by_kind[output[:-1]]
+        outs = named["classes"] or named["all"]
+    elif named.get(output):
+        outs = named[output]
     elif output in imp.outputs:
         outs = [imp.outputs.index(output)]
     else:
-        choices = [*imp.outputs, "all"] + [k + "s" for k, v in by_kind.items() if v]
+        choices = [*imp.outputs] + [k for k, v in named.items() if v]
         raise ValueError(f"`output` must be one of {choices}. Got {output!r} instead.")
     names = list(imp.layout.variables)
     mean, sd = imp.mean, imp.sd

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.neural_network import MLPClassifier
 
-from shallownet import Network, ShallowNetClassifier, Variable
+from shallownet import Encoder, Network, Variable
 from shallownet.interpret import as_network, hidden_activity, output_deltas, weight_frequency
 from shallownet.models.network import member_layer_outputs
 
@@ -135,13 +135,15 @@ def test_weight_frequency_is_one_hot_shift_invariant():
         close(getattr(a, name), getattr(b, name), err_msg=name)
 
 
-def test_weight_frequency_through_the_estimator_on_raw_data():
+def test_weight_frequency_of_raw_data_goes_through_the_encoder():
     X = pd.DataFrame({"size": [10.0, 30.0, 20.0, 15.0, 25.0, 12.0],
                       "colour": ["red", "green", "green", "blue", "red", "blue"]})
-    clf = ShallowNetClassifier((3,), max_iter=5, random_state=0).fit(X, [0, 1, 1, 0, 1, 0])
-    wf = weight_frequency(clf, X)
-    close(wf.column_mean[0], np.mean((X["size"] - 10) / 20))
-    assert wf.layout.variables == ("size", "colour")
+    encoder = Encoder().fit(X)  # colour's categories in sorted order: blue, green, red
+    net = Network.from_weights([W1, np.ones((2, 1))], [np.zeros(2), np.zeros(1)], variables=encoder)
+    wf = weight_frequency(net, X)
+    close(wf.column_mean, [np.mean((X["size"] - 10) / 20), 2 / 6, 2 / 6, 2 / 6])
+    assert wf.layout.columns == ("size", "colour=blue", "colour=green", "colour=red")
+    close(wf.contributions[0], weight_frequency(net, encoder.transform(X), encoded=True).contributions[0])
 
 
 # -- output deltas ---------------------------------------------------------------------------
