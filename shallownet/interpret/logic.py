@@ -190,8 +190,11 @@ def _classify(base: np.ndarray, step: np.ndarray, max_support: int, what: str):
     return kind, k, support, inhibitors, mixed, masks[minimal], sufficient
 
 
-def _targets(Ws, bs, net, lv, layer_names):
-    """Per connection: (name, source layer index, list of (label, base, step) per member)."""
+def _targets(Ws, bs, net, lv, theta, layer_names):
+    """Per connection: (name, source layer index, list of (label, base, step) per member).
+
+    ``theta`` is the pre-activation at which a hidden unit counts as on.
+    """
     off, on = lv
     n_hidden = len(net.hidden_sizes)
     V, c = logit_layer(Ws[-1], bs[-1], net.output)  # (M, H, K), (M, K)
@@ -204,7 +207,6 @@ def _targets(Ws, bs, net, lv, layer_names):
         offset = c[:, k : k + 1] - c[:, others]  # (M, K-1)
         per_class.append((str(net.classes[k]), offset + off * U.sum(axis=1), (on - off) * U))
     out.append((f"hidden{n_hidden}->output", n_hidden - 1, per_class))
-    theta = _inverse_activation(net.activation, 0.5 * (off + on))
     for l in range(n_hidden - 2, -1, -1):
         W, b = Ws[l + 1], bs[l + 1]  # (M, H_l, H_l+1)
         per_node = []
@@ -268,7 +270,7 @@ def hidden_logic(
     theta = _inverse_activation(net.activation, mid)
     classes = [str(k) for k in net.classes]
 
-    targets = _targets(Ws, bs, net, lv, names)
+    targets = _targets(Ws, bs, net, lv, theta, names)
     M = net.n_members
     units, patterns = [], []
     fidelity = np.zeros((M, len(targets)))

@@ -99,7 +99,7 @@ def permutation_p_values(observed: np.ndarray, null: np.ndarray) -> np.ndarray:
     return (1.0 + exceed) / (null.shape[0] + 1.0)
 
 
-def _settings(model: Any, overrides: dict, n: int) -> dict:
+def _settings(model: Any, overrides: dict, n: int) -> tuple[dict, optax.GradientTransformation]:
     """Training settings: explicit arguments, else the model's own, else estimator defaults."""
     from sklearn.neural_network import MLPClassifier
 

@@ -52,6 +52,7 @@ class WeightTable(Result):
     output_targets : ndarray, shape (M, H_L, n_targets)
         Last hidden layer -> output weights on the identifiable targets (``V @ T``): centred
         per class and pairwise class contrasts (softmax), or the single contrast (sigmoid).
+        With no hidden layer, the input weights on the targets, groups centred.
     """
 
     layout: Layout
@@ -139,8 +140,7 @@ class WeightTable(Result):
             return pd.DataFrame(body, index=[*src, "(bias)"], columns=list(dst))
         targets = list(self.layout.targets)
         if layer == n_layers - 1 == 0:  # no hidden layer: inputs feed the output directly
-            body = np.vstack([self.layout.centre(self.output_targets[member]),
-                              (self.input_bias[member] @ self.layout.T)[None]])
+            body = np.vstack([self.output_targets[member], (self.input_bias[member] @ self.layout.T)[None]])
             return pd.DataFrame(body, index=[*src, "(bias)"], columns=targets)
         if layer == 0:
             body = np.vstack([self.input_centred[member], self.input_bias[member][None]])
@@ -233,11 +233,11 @@ def weight_table(model: Any) -> WeightTable:
         layout=lay,
         activation=net.activation,
         output=net.output,
-        hidden=node_labels(net.hidden_sizes) if net.hidden_sizes else (),
+        hidden=node_labels(net.hidden_sizes),
         weights=tuple(Ws),
         biases=tuple(bs),
         input_centred=lay.centre(W1),
         input_bias=bs[0] + lay.group_mean(W1),
         input_ranges=lay.spread(W1 if net.hidden_sizes else W1 @ lay.T),
-        output_targets=Ws[-1] @ lay.T,
+        output_targets=Ws[-1] @ lay.T if net.hidden_sizes else lay.centre(W1 @ lay.T),
     )

@@ -11,6 +11,7 @@ from shallownet import Network, Variable
 from shallownet.interpret import weight_table
 
 close = partial(np.testing.assert_allclose, rtol=1e-12, atol=1e-12)
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 # One real variable (raw range 10..30, scale 20) and one enumerated variable with 3 categories.
 VARIABLES = [
