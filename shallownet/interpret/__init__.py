@@ -7,7 +7,14 @@ Every function takes ``model``: a :class:`~shallownet.models.Network`, a fitted
 """
 
 from ..models import as_network
-from .activity import HiddenActivity, OutputDeltas, WeightFrequency, hidden_activity, output_deltas, weight_frequency
+from .activity import (
+    HiddenActivity,
+    OutputDeltas,
+    WeightFrequency,
+    hidden_activity,
+    output_deltas,
+    weight_frequency,
+)
 from .importance import Importance, garson, milne, olden
 from .logic import HiddenLogic, hidden_logic
 from .randomization import OldenTest, olden_test

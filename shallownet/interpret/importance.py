@@ -199,6 +199,8 @@ def garson(model: Any, output_weights: bool = False) -> Importance:
     real inputs and have no per-raw-unit form: a share mixes the units of all variables.
     Use the ranks, not the values, to compare networks.
     """
+    if not isinstance(output_weights, (bool, np.bool_)):
+        raise TypeError(f"`output_weights` must be True or False. Got {output_weights!r}.")
     net = network_of(model, 1, "Garson's method")
     lay = Layout.of(net)
     Ws, _ = weights64(net)
