@@ -30,7 +30,7 @@ from ..models import init_params
 from ..results import Result
 from ..training.estimator import ShallowNetClassifier
 from ..training.loop import named_optimizer, train
-from ._layout import Layout, class_indices, encoded_input, member_mean_sd, network_of
+from ._layout import Layout, class_indices, encoded_input, network_of
 from .importance import Importance, _olden_from_weights, olden
 
 _SETTINGS = ("optimizer", "learning_rate", "alpha", "batch_size", "max_iter", "n_iter_no_change", "tol")
@@ -232,4 +232,4 @@ def olden_test(
     null = np.concatenate(null)[:R]
     observed = olden(net)
     s.update({"n_permutations": R, "n_members": M, "random_state": seed})
-    return OldenTest(observed, null, permutation_p_values(member_mean_sd(observed.values)[0], null), s)
+    return OldenTest(observed, null, permutation_p_values(observed.mean, null), s)
