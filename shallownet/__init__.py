@@ -5,7 +5,7 @@ how each variable can and probably will change the decision, follow information-
 and hold it all against logistic regression. JAX underneath; runs unchanged on CPU and GPU.
 """
 
-from . import data, datasets, models
+from . import data, datasets, interpret, models
 from .data import Encoder, Variable
 from .io import ModelFileError, load, save
 from .models import Network, as_network
@@ -24,5 +24,6 @@ __all__ = [
     "ModelFileError",
     "data",
     "datasets",
+    "interpret",
     "models",
 ]

@@ -172,7 +172,9 @@ def run_epochs(
         (params, opt_state, _), losses = jax.lax.scan(
             step, (state.params, state.opt_state, active), (X[idx], yb, w)
         )
-        train_loss = jnp.mean(losses, axis=0)
+        # Batch losses weighted by their real rows: the exact mean over the epoch's rows, so a
+        # short last batch does not add noise to the monitored loss.
+        train_loss = jnp.sum(losses * jnp.sum(w, axis=1)[:, None], axis=0) / n
         if X_val.shape[0] > 0:
             y_val_axis = 0 if y_val.ndim == 2 else None
             val_loss, val_acc = jax.vmap(

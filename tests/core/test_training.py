@@ -123,8 +123,8 @@ def test_second_fit_with_same_shapes_does_not_recompile():
 
 
 def test_minibatch_epochs_cover_every_row_once():
-    # With learning rate 0 nothing moves, so the recorded epoch loss is the mean over the
-    # epoch's batches of each batch's masked mean loss at the initial parameters. 50 rows in
+    # With learning rate 0 nothing moves, so the recorded epoch loss is the exact mean loss of
+    # the initial parameters over the epoch's rows. 50 rows in
     # batches of 7 give 8 batches; the last is padded with 6 masked rows.
     X, y = small_problem(50, 3, 2)
     params = stacked_init(0, (3, 4, 2), 1)
@@ -145,7 +145,11 @@ def test_minibatch_epochs_cover_every_row_once():
         member_loss(p0, jnp.asarray(X[i]), jnp.asarray(y[i]), jnp.asarray(w), 0.0, "tanh", "softmax")
         for i, w in zip(idx, mask)
     ]
-    np.testing.assert_allclose(hist["train_loss"][0, 0], np.mean(losses), rtol=1e-12)
+    # The epoch loss is the mean over the 50 real rows: batch means weighted by real rows.
+    real = mask.sum(axis=1)
+    np.testing.assert_allclose(hist["train_loss"][0, 0], np.sum(np.array(losses) * real) / 50, rtol=1e-12)
+    full = member_loss(p0, jnp.asarray(X), jnp.asarray(y), jnp.ones(50), 0.0, "tanh", "softmax")
+    np.testing.assert_allclose(hist["train_loss"][0, 0], float(full), rtol=1e-12)
 
 
 def test_members_train_independently_and_targets_per_member():
