@@ -37,6 +37,8 @@ class OutOfRangeWarning(UserWarning):
 def _as_frame(X: Any) -> tuple[pd.DataFrame, bool]:
     """Return ``X`` as a DataFrame and whether it came as one (else columns are x0, x1, ...)."""
     if isinstance(X, pd.DataFrame):
+        if not all(isinstance(c, str) for c in X.columns):
+            X = X.rename(columns=str)
         return X, True
     if isinstance(X, pd.Series):
         raise ValueError("`X` must be 2-D. Got a pandas Series; use X.to_frame().")
@@ -162,7 +164,7 @@ class Encoder:
             counts = {str(c): int(n) for c, n in na.sum().items() if n}
             if self.missing == "error":
                 raise ValueError(
-                    f"`X` has missing values: {counts} (column: count). Clean them, or pass "
+                    f"`X` has missing values (NaN): {counts} (column: count). Clean them, or pass "
                     "missing='drop' to drop those rows (the number dropped is reported)."
                 )
             keep = ~na.any(axis=1).to_numpy()
@@ -271,7 +273,6 @@ class Encoder:
         frame, is_frame = _as_frame(X)
         needed = [v.name for v in self.variables_]
         if is_frame:
-            frame = frame.rename(columns=str)
             missing_cols = [n for n in needed if n not in frame.columns]
             if missing_cols:
                 raise ValueError(f"`X` lacks columns seen in fit: {missing_cols}.")
@@ -298,7 +299,7 @@ class Encoder:
         frame = self._frame_for_transform(X)
         if frame.isna().to_numpy().any():
             counts = {c: int(n) for c, n in frame.isna().sum().items() if n}
-            raise ValueError(f"`X` has missing values: {counts} (column: count).")
+            raise ValueError(f"`X` has missing values (NaN): {counts} (column: count).")
         return self._encode(frame, report=report)
 
     def _encode(self, frame: pd.DataFrame, report: bool) -> np.ndarray:
@@ -308,6 +309,8 @@ class Encoder:
             series = frame[v.name]
             if v.kind == "real":
                 values = _numeric_or_raise(series, v.name)
+                if not np.all(np.isfinite(values)):
+                    raise ValueError(f"Column {v.name!r} contains infinite values (inf).")
                 out[:, v.columns[0]] = v.to_scaled(values)
                 n_out = int(((values < v.minimum) | (values > v.maximum)).sum())
                 if n_out:

@@ -27,6 +27,11 @@ class Dense(NamedTuple):
 Params = tuple  # tuple[Dense, ...]
 
 
+def affine(x: jax.Array, layer: Dense) -> jax.Array:
+    """``x @ W + b`` for ``x`` of shape ``(..., n_in)`` (the bias broadcast explicitly)."""
+    return x @ layer.W + layer.b.reshape((1,) * (x.ndim - 1) + layer.b.shape)
+
+
 def activate(a: jax.Array, activation: str) -> jax.Array:
     """Apply a hidden-layer activation: logistic ``1/(1+e^-a)``, tanh, relu ``max(a, 0)``, identity."""
     if activation == "logistic":
@@ -44,8 +49,8 @@ def logits(params: Params, x: jax.Array, activation: str) -> jax.Array:
     """Output-layer pre-activations ``z`` for inputs ``x`` of shape ``(..., n_in)``."""
     h = x
     for layer in params[:-1]:
-        h = activate(h @ layer.W + layer.b, activation)
-    return h @ params[-1].W + params[-1].b
+        h = activate(affine(h, layer), activation)
+    return affine(h, params[-1])
 
 
 def layer_outputs(params: Params, x: jax.Array, activation: str, output: str) -> list[jax.Array]:
@@ -57,9 +62,9 @@ def layer_outputs(params: Params, x: jax.Array, activation: str, output: str) ->
     outs = []
     h = x
     for layer in params[:-1]:
-        h = activate(h @ layer.W + layer.b, activation)
+        h = activate(affine(h, layer), activation)
         outs.append(h)
-    z = h @ params[-1].W + params[-1].b
+    z = affine(h, params[-1])
     outs.append(jax.nn.softmax(z, axis=-1) if output == "softmax" else jax.nn.sigmoid(z))
     return outs
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import time
 import warnings
 from typing import Any
 
@@ -13,8 +11,9 @@ import numpy as np
 import optax
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning, NotFittedError
 from sklearn.model_selection import train_test_split
+from sklearn.utils.validation import check_array
 
 from .._validation import (
     check_float,
@@ -23,14 +22,30 @@ from .._validation import (
     check_one_of,
     check_random_state,
 )
+from .._progress import ProgressBar
 from ..data.encoder import Encoder
 from ..models.layers import ACTIVATIONS, init_params
 from ..models.network import Network
 from .loop import named_optimizer, train
 
 
+def check_input(X: Any) -> Any:
+    """A DataFrame passes as it is; anything else becomes a dense 2-D array (sparse, complex,
+    empty and 1-D inputs are refused with scikit-learn's messages). NaN and infinity are left
+    for the encoder, which applies the missing-value policy."""
+    if isinstance(X, pd.DataFrame):
+        if X.shape[0] == 0:
+            raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required.")
+        return X
+    return check_array(X, accept_sparse=False, dtype=None, ensure_all_finite=False, input_name="X")
+
+
 def check_target(y: Any, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
     """Validate class labels; return ``(classes, y_index)`` with ``classes`` sorted."""
+    if y is None:
+        raise ValueError(
+            "ShallowNetClassifier requires y to be passed, but the target y is None."
+        )
     if isinstance(y, pd.DataFrame):
         if y.shape[1] != 1:
             raise ValueError(f"`y` must be 1-D. Got a DataFrame with {y.shape[1]} columns.")
@@ -38,8 +53,9 @@ def check_target(y: Any, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
     arr = np.asarray(y)
     if arr.ndim == 2 and arr.shape[1] == 1:
         warnings.warn(
-            "`y` was a column vector; it was flattened to 1-D (pass y.ravel()).",
-            UserWarning,
+            "A column-vector y was passed when a 1d array was expected; it was flattened "
+            "(pass y.ravel()).",
+            DataConversionWarning,
             stacklevel=3,
         )
         arr = arr.ravel()
@@ -212,8 +228,10 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X: Any, y: Any) -> "ShallowNetClassifier":
         """Encode ``X``, train every member on ``y``, and return ``self``."""
         p = self._validated()
-        n_rows = len(X) if isinstance(X, pd.DataFrame) else np.shape(X)[0] if np.ndim(X) >= 1 else 0
-        classes, y_index = check_target(y, n_rows)
+        X = check_input(X)
+        if X.shape[0] < 2:
+            raise ValueError(f"`X` has n_samples={X.shape[0]}; at least 2 rows are needed to fit.")
+        classes, y_index = check_target(y, X.shape[0])
         encoder = Encoder(self.categorical, None, self.missing, self.constant)
         with warnings.catch_warnings():
             warnings.simplefilter("always")
@@ -222,8 +240,6 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
         classes_kept = np.unique(y_index)
         if len(classes_kept) < 2:
             raise ValueError("After dropping rows with missing values, `y` has a single class.")
-        if Z.shape[0] < 2:
-            raise ValueError(f"`X` must have at least 2 rows to fit. Got {Z.shape[0]}.")
         K = len(classes)
         output = self.output
         if output == "auto":
@@ -250,7 +266,9 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
         member_keys = jax.random.split(key_init, p["n_members"])
         params = jax.vmap(lambda k: init_params(k, sizes, p["activation"], p["dtype"]))(member_keys)
 
-        progress = _progress_printer(type(self).__name__) if self.verbose else None
+        progress = (
+            ProgressBar(p["max_iter"], f"{type(self).__name__} epochs").callback() if self.verbose else None
+        )
         params, history, _ = train(
             params, Z, y_index,
             activation=p["activation"], output=output, optimizer=p["optimizer"],
@@ -282,8 +300,6 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
     # -- prediction ------------------------------------------------------------------------
     def _check_is_fitted(self) -> None:
         if not hasattr(self, "network_"):
-            from sklearn.exceptions import NotFittedError
-
             raise NotFittedError(
                 f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
                 "appropriate arguments before using this estimator."
@@ -291,23 +307,18 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
 
     def _encode(self, X: Any) -> np.ndarray:
         self._check_is_fitted()
-        if not isinstance(X, pd.DataFrame):
-            shape = np.shape(X)
-            if len(shape) != 2:
-                raise ValueError(
-                    f"`X` must be 2-D (n_samples, n_features). Got shape {shape} instead. "
-                    "Reshape a single sample with X.reshape(1, -1)."
-                )
-            if shape[1] != self.n_features_in_:
-                raise ValueError(
-                    f"X has {shape[1]} features, but {type(self).__name__} is expecting "
-                    f"{self.n_features_in_} features as input."
-                )
+        X = check_input(X)
+        if not isinstance(X, pd.DataFrame) and X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input."
+            )
         return self.encoder_.transform(X)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities averaged over members, shape ``(n_samples, n_classes)``."""
-        return self.network_.predict_proba(self._encode(X), encoded=True)
+        Z = self._encode(X)
+        return self.network_.predict_proba(Z, encoded=True)
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """Log of :meth:`predict_proba`."""
@@ -316,11 +327,13 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted class labels."""
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
 
     def member_proba(self, X: Any) -> np.ndarray:
         """Every member's probabilities, shape ``(n_members, n_samples, n_classes)``."""
-        return self.network_.member_proba(self._encode(X), encoded=True)
+        Z = self._encode(X)
+        return self.network_.member_proba(Z, encoded=True)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -328,19 +341,3 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
         tags.input_tags.string = True
         tags.non_deterministic = self.random_state is None
         return tags
-
-
-def _progress_printer(name: str):
-    """A progress callback that prints epochs, loss, and an ETA to stderr."""
-    start = time.perf_counter()
-
-    def show(done: int, total: int, loss: float) -> None:
-        elapsed = time.perf_counter() - start
-        eta = elapsed / done * (total - done)
-        print(
-            f"{name}: epoch {done}/{total}  loss {loss:.4f}  {elapsed:.1f}s elapsed, "
-            f"~{eta:.1f}s left (at most)",
-            file=sys.stderr,
-        )
-
-    return show
