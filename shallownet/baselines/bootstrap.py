@@ -8,8 +8,10 @@ count, as pROC does for AUC -- so every resample has every class and the AUC is 
 
 A resample is a vector of counts ``w`` (n,), and each metric is a weighted sum over cases
 (:mod:`shallownet.baselines.metrics`), so one compiled function scores chunks of resamples
-with ``vmap`` inside ``lax.map`` (memory bounded by the chunk). Resample b uses the key
-``fold_in(key, b)``, so results do not depend on the chunk size.
+with ``vmap``; chunks of resamples run one after another through the same compiled
+function (memory bounded by the chunk; the last chunk is padded to the same shape and the
+padding dropped). Resample b uses the key ``fold_in(key, b)``, so results do not depend on
+the chunk size.
 
 The percentile interval treats the fitted models as fixed: it measures the uncertainty
 from the finite test set, not from training (see :func:`compare_cv` for that).
@@ -28,9 +30,9 @@ from .metrics import MetricInputs, float_dtype, weighted_metrics
 _CHUNK_BUDGET = 4_000_000  # floats per chunk: chunk * n * (one-vs-rest problems + 4)
 
 
-@partial(jax.jit, static_argnames=("n_chunks", "chunk", "n_bins"))
-def _bootstrap(key, inputs: MetricInputs, order, base, size, *, n_chunks: int, chunk: int, n_bins: int):
-    """Metrics of both models on ``n_chunks * chunk`` resamples, shape (B, models, metrics)."""
+@partial(jax.jit, static_argnames=("chunk", "n_bins"))
+def _bootstrap_chunk(key, start, inputs: MetricInputs, order, base, size, *, chunk: int, n_bins: int):
+    """Metrics of every model on resamples ``start .. start + chunk - 1``: (chunk, M, metrics)."""
     n = order.shape[0]
     dtype = inputs.nll.dtype
 
@@ -40,9 +42,7 @@ def _bootstrap(key, inputs: MetricInputs, order, base, size, *, n_chunks: int, c
         w = jnp.zeros((n,), dtype).at[order[base + offset]].add(1.0)
         return jax.vmap(weighted_metrics, in_axes=(0, None, None))(inputs, w, n_bins)
 
-    ids = jnp.arange(n_chunks * chunk).reshape(n_chunks, chunk)
-    out = jax.lax.map(jax.vmap(one), ids)
-    return out.reshape((n_chunks * chunk,) + out.shape[2:])
+    return jax.vmap(one)(start + jnp.arange(chunk))
 
 
 def strata(y_index: np.ndarray):
@@ -79,8 +79,14 @@ def paired_bootstrap(
     chunk = int(max(1, min(n_bootstrap, _CHUNK_BUDGET // (n * width))))
     n_chunks = -(-n_bootstrap // chunk)
     order, base, size = (jnp.asarray(a, jnp.int32) for a in strata(y_index))
-    out = _bootstrap(key, inputs, order, base, size, n_chunks=n_chunks, chunk=chunk, n_bins=n_bins)
-    return np.asarray(out, dtype=float)[:n_bootstrap]
+    out = [
+        np.asarray(
+            _bootstrap_chunk(key, c * chunk, inputs, order, base, size, chunk=chunk, n_bins=n_bins),
+            dtype=float,
+        )
+        for c in range(n_chunks)
+    ]
+    return np.concatenate(out)[:n_bootstrap]
 
 
 def stack_inputs(*inputs: MetricInputs) -> MetricInputs:

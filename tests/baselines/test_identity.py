@@ -61,11 +61,10 @@ def test_full_to_design_map_preserves_the_linear_predictor(binary_data):
     np.testing.assert_allclose(design.matrix(Z) @ (design.from_full() @ full), eta_full, atol=1e-12)
 
 
-def test_hidden_layers_are_refused(binary_data):
-    X, y = binary_data
-    clf = sn.ShallowNetClassifier(hidden_layer_sizes=(2,), max_iter=2, n_iter_no_change=None, random_state=0).fit(X, y)
+def test_hidden_layers_are_refused():
+    net = sn.Network.from_weights([np.ones((2, 3)), np.ones((3, 1))], [np.zeros(3), np.zeros(1)])
     with pytest.raises(ValueError, match="holds only for a network without hidden layers"):
-        network_as_logistic(clf, X, y)
+        network_as_logistic(net, np.zeros((4, 2)), np.array([0, 1, 0, 1]))
 
 
 def test_raw_weights_view_and_unknown_labels():
