@@ -25,13 +25,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .metrics import MetricInputs, float_dtype, weighted_metrics
+from .metrics import MetricInputs, weighted_metrics
 
 _CHUNK_BUDGET = 4_000_000  # floats per chunk: chunk * n * (one-vs-rest problems + 4)
 
 
 @partial(jax.jit, static_argnames=("chunk", "n_bins"))
-def _bootstrap_chunk(key, start, inputs: MetricInputs, order, base, size, *, chunk: int, n_bins: int):
+def _bootstrap_chunk(key, start, inputs: MetricInputs, order, base, size, valid, *, chunk: int, n_bins: int):
     """Metrics of every model on resamples ``start .. start + chunk - 1``: (chunk, M, metrics)."""
     n = order.shape[0]
     dtype = inputs.nll.dtype
@@ -39,19 +39,41 @@ def _bootstrap_chunk(key, start, inputs: MetricInputs, order, base, size, *, chu
     def one(b):
         k = jax.random.fold_in(key, b)
         offset = jax.random.randint(k, (n,), 0, size)
-        w = jnp.zeros((n,), dtype).at[order[base + offset]].add(1.0)
+        w = jnp.zeros((n,), dtype).at[order[base + offset]].add(valid.astype(dtype))
         return jax.vmap(weighted_metrics, in_axes=(0, None, None))(inputs, w, n_bins)
 
     return jax.vmap(one)(start + jnp.arange(chunk))
 
 
-def strata(y_index: np.ndarray):
-    """Stratification arrays: ``order`` (cases sorted by class), and for every position i of
-    a resample the start ``base_i`` and size ``size_i`` of the class of case i in ``order``."""
-    order = np.argsort(y_index, kind="stable")
+@partial(jax.jit, static_argnames=("n_bins",))
+def _point(inputs: MetricInputs, w, *, n_bins: int):
+    return jax.vmap(weighted_metrics, in_axes=(0, None, None))(inputs, w, n_bins)
+
+
+def point_metrics(inputs: MetricInputs, n: int, n_bins: int) -> np.ndarray:
+    """Metrics of stacked models on the n real cases (weight 1; padding 0): (M, metrics)."""
+    size = inputs.nll.shape[-1]
+    w = (jnp.arange(size) < n).astype(inputs.nll.dtype)
+    return np.asarray(_point(inputs, w, n_bins=n_bins), dtype=float)
+
+
+def strata(y_index: np.ndarray, size: int | None = None):
+    """Stratification arrays for n cases padded to ``size`` positions (default n).
+
+    ``order`` lists the cases sorted by class (then the padding); for every position i of a
+    resample, ``base_i`` and ``size_i`` are the start and size of the class of case i in
+    ``order``, and ``valid_i`` is 0 for padding (a padded position draws nothing).
+    """
+    n = len(y_index)
+    size = n if size is None else size
+    order = np.concatenate([np.argsort(y_index, kind="stable"), np.arange(n, size)])
     counts = np.bincount(y_index)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    return order, starts[y_index], counts[y_index]
+    pad = np.zeros(size - n, dtype=int)
+    base = np.concatenate([starts[y_index], pad])
+    sizes = np.concatenate([counts[y_index], pad + 1])
+    valid = np.concatenate([np.ones(n), pad]).astype(bool)
+    return order, base, sizes, valid
 
 
 def paired_bootstrap(
@@ -61,9 +83,9 @@ def paired_bootstrap(
 
     Parameters
     ----------
-    inputs : MetricInputs with a leading model axis (M, ...)
+    inputs : MetricInputs with a leading model axis (M, ...), padded (see metrics)
     y_index : int array (n,)
-        True classes (the strata).
+        True classes (the strata) of the n real cases.
     n_bootstrap : int
         Resamples B.
     key : PRNG key
@@ -74,14 +96,15 @@ def paired_bootstrap(
     -------
     ndarray (B, M, n_metrics)
     """
-    n = len(y_index)
+    n = inputs.nll.shape[-1]  # padded length
     width = inputs.auc_positive.shape[-2] + 4
     chunk = int(max(1, min(n_bootstrap, _CHUNK_BUDGET // (n * width))))
     n_chunks = -(-n_bootstrap // chunk)
-    order, base, size = (jnp.asarray(a, jnp.int32) for a in strata(y_index))
+    order, base, size, valid = (jnp.asarray(a) for a in strata(y_index, n))
+    order, base, size = (a.astype(jnp.int32) for a in (order, base, size))
     out = [
         np.asarray(
-            _bootstrap_chunk(key, c * chunk, inputs, order, base, size, chunk=chunk, n_bins=n_bins),
+            _bootstrap_chunk(key, c * chunk, inputs, order, base, size, valid, chunk=chunk, n_bins=n_bins),
             dtype=float,
         )
         for c in range(n_chunks)
@@ -100,4 +123,4 @@ def percentile_interval(samples: np.ndarray, level: float) -> tuple[np.ndarray, 
     return lo, hi
 
 
-__all__ = ["paired_bootstrap", "stack_inputs", "percentile_interval", "strata", "float_dtype"]
+__all__ = ["paired_bootstrap", "point_metrics", "stack_inputs", "percentile_interval", "strata"]

@@ -26,7 +26,7 @@ from sklearn.model_selection import StratifiedKFold
 from .._validation import check_float, check_int, check_random_state
 from ..models.adapters import as_network
 from ..results import Result
-from .bootstrap import paired_bootstrap, percentile_interval, stack_inputs
+from .bootstrap import paired_bootstrap, percentile_interval, point_metrics, stack_inputs
 from .logistic import fit_logistic
 from .metrics import (
     HIGHER_IS_BETTER,
@@ -184,7 +184,7 @@ def compare_probabilities(
     proba_a = check_probabilities("proba_a", proba_a, n, K)
     proba_b = check_probabilities("proba_b", proba_b, n, K)
     inputs = stack_inputs(metric_inputs(y_index, proba_a, n_bins), metric_inputs(y_index, proba_b, n_bins))
-    point = np.array([[evaluate(y_index, p, np.arange(K), n_bins=n_bins)[m] for m in METRICS] for p in (proba_a, proba_b)])
+    point = point_metrics(inputs, n, n_bins)  # (models, metrics)
     boot = paired_bootstrap(inputs, y_index, n_bootstrap, jax.random.PRNGKey(seed), n_bins)
     lo, hi = percentile_interval(boot, level)  # (models, metrics)
     dlo, dhi = percentile_interval(boot[:, 0] - boot[:, 1], level)

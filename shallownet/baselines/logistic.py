@@ -8,8 +8,8 @@
    errors (model-based, or robust on request), Wald z and p, intervals, odds ratios per
    [0, 1] range and per raw unit, the likelihood-ratio test against the constant-only model,
    McFadden's pseudo-R2 ``1 - llf / llnull`` and average marginal effects.
-2. **Prediction**: scikit-learn's ``LogisticRegressionCV`` with an L2 penalty, ``C`` chosen
-   by stratified K-fold cross-validation on the log-loss, on ALL encoded columns (no
+2. **Prediction**: scikit-learn's ``LogisticRegressionCV`` with an L2 penalty (Newton-Cholesky
+   solver), ``C`` chosen by stratified K-fold cross-validation on the log-loss, on ALL encoded columns (no
    reference dropped: under a penalty the one-hot encoding is symmetric in the categories).
    :meth:`LogisticFit.predict_proba` uses it unless asked for the MLE.
 
@@ -308,9 +308,21 @@ def fit_logistic(
         )
 
     design = build_design(encoder.variables_, reference)
+    if inference:  # diagnose before any fitting
+        D = design.matrix(Z)
+        check_full_rank(D, design.names)
+        separation = find_separation(D, y_index, K)
+        if separation is not None:
+            alone = [
+                v.name for v in encoder.variables_
+                if find_separation(D[:, [0] + design.columns_of(v.name)], y_index, K) is not None
+            ]
+            raise SeparationError(_separation_message(separation, design, alone, len(y_index)))
+    # Newton-Cholesky: exact Newton steps, ~10x faster than lbfgs near separation (large C).
     penalised = LogisticRegressionCV(
         Cs=Cs, l1_ratios=(0.0,), cv=StratifiedKFold(cv, shuffle=True, random_state=seed),
-        scoring="neg_log_loss", max_iter=1000, use_legacy_attributes=False,
+        scoring="neg_log_loss", solver="newton-cholesky", max_iter=1000,
+        use_legacy_attributes=False,
     ).fit(Z, y_index)
     common = dict(
         encoder=encoder, design=design, classes=classes, n_obs=int(len(y_index)),
@@ -322,15 +334,6 @@ def fit_logistic(
             marginal_effects=None, **common,
         )
 
-    D = design.matrix(Z)
-    check_full_rank(D, design.names)
-    separation = find_separation(D, y_index, K)
-    if separation is not None:
-        alone = [
-            v.name for v in encoder.variables_
-            if find_separation(D[:, [0] + design.columns_of(v.name)], y_index, K) is not None
-        ]
-        raise SeparationError(_separation_message(separation, design, alone, len(y_index)))
     result, converged = _statsmodels_fit(D, y_index, K, cov_type, max_iter)
     n = len(y_index)
     factor = n / (n - 1) if cov_type == "stata" else 1.0

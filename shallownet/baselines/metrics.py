@@ -2,7 +2,8 @@
 
 Every metric is written as a function of case weights ``w`` (n,) over fixed per-case
 ingredients, so one compiled function gives the point estimate (``w = 1``), a weighted
-estimate, and every bootstrap resample (``w`` = resampling counts) at once.
+estimate, and every bootstrap resample (``w`` = resampling counts) at once. Arrays are padded
+to a power of two with zero-weight cases, so a new test-set size rarely means a new compile.
 
 For cases i with label y_i, probabilities p_i (K classes) and weights w_i (``W = sum w``):
 
@@ -76,10 +77,26 @@ def calibration_bins(score: np.ndarray, n_bins: int) -> np.ndarray:
     return np.searchsorted(edges[1:-1], score)
 
 
+def padded_size(n: int) -> int:
+    """Array length used for n cases: the next power of two (at least 64).
+
+    Cases beyond n are padding with weight 0, which leaves every metric unchanged, so one
+    compiled function serves every n in a bucket (no recompiling for each test-set size).
+    """
+    return max(64, 1 << (int(n) - 1).bit_length())
+
+
+def _pad(a: np.ndarray, size: int, value=0) -> np.ndarray:
+    width = [(0, 0)] * (a.ndim - 1) + [(0, size - a.shape[-1])]
+    return np.pad(a, width, constant_values=value)
+
+
 def metric_inputs(y_index: np.ndarray, proba: np.ndarray, n_bins: int = 10) -> MetricInputs:
-    """Per-case ingredients from class indices ``(n,)`` and probabilities ``(n, K)``."""
+    """Per-case ingredients from class indices ``(n,)`` and probabilities ``(n, K)``, padded
+    to :func:`padded_size` cases (padding must get weight 0)."""
     proba = np.asarray(proba, dtype=np.float64)
     n, K = proba.shape
+    size = padded_size(n)
     rows = np.arange(n)
     eps = np.finfo(np.float64).eps
     onehot = np.zeros((n, K))
@@ -91,13 +108,13 @@ def metric_inputs(y_index: np.ndarray, proba: np.ndarray, n_bins: int = 10) -> M
     score, target = calibration_scores(y_index, proba)
     dtype = float_dtype()
     return MetricInputs(
-        correct=jnp.asarray(proba.argmax(axis=1) == y_index, dtype),
-        nll=jnp.asarray(-np.log(np.clip(proba[rows, y_index], eps, 1 - eps)), dtype),
-        brier=jnp.asarray(brier, dtype),
-        auc_positive=jnp.asarray(positive, dtype),
-        auc_group=jnp.asarray(group, jnp.int32),
-        ece_bin=jnp.asarray(calibration_bins(score, n_bins), jnp.int32),
-        ece_residual=jnp.asarray(target - score, dtype),
+        correct=jnp.asarray(_pad(proba.argmax(axis=1) == y_index, size), dtype),
+        nll=jnp.asarray(_pad(-np.log(np.clip(proba[rows, y_index], eps, 1 - eps)), size), dtype),
+        brier=jnp.asarray(_pad(brier, size), dtype),
+        auc_positive=jnp.asarray(_pad(positive, size), dtype),
+        auc_group=jnp.asarray(_pad(group, size), jnp.int32),
+        ece_bin=jnp.asarray(_pad(calibration_bins(score, n_bins), size), jnp.int32),
+        ece_residual=jnp.asarray(_pad(target - score, size), dtype),
     )
 
 
@@ -188,6 +205,7 @@ def evaluate(y_true, proba, classes=None, *, sample_weight=None, n_bins: int = 1
     w = np.ones(len(y_index)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
     if w.shape != y_index.shape or w.min() < 0:
         raise ValueError(f"`sample_weight` must be non-negative with shape {y_index.shape}.")
+    w = _pad(w, padded_size(len(w)))
     values = _weighted_metrics_jit(metric_inputs(y_index, proba, n_bins), jnp.asarray(w, float_dtype()), n_bins=n_bins)
     return dict(zip(METRICS, np.asarray(values, dtype=float).tolist()))
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from shallownet.baselines import bootstrap as bs
-from shallownet.baselines.metrics import METRICS, metric_inputs
+from shallownet.baselines.metrics import METRICS, metric_inputs, padded_size
 
 
 def equal_models(rng, n=200):
@@ -51,10 +51,11 @@ def test_strata_keep_class_counts():
     p = np.tile([0.2, 0.8], (20, 1))
     boot = bs.paired_bootstrap(bs.stack_inputs(metric_inputs(y, p)), y, 50, jax.random.PRNGKey(0), 10)
     np.testing.assert_allclose(boot[:, 0, METRICS.index("accuracy")], 13 / 20)
-    order, base, size = bs.strata(np.array([1, 0, 1, 2, 0]))
-    np.testing.assert_array_equal(order, [1, 4, 0, 2, 3])
-    np.testing.assert_array_equal(base, [2, 0, 2, 4, 0])
-    np.testing.assert_array_equal(size, [2, 2, 2, 1, 2])
+    order, base, size, valid = bs.strata(np.array([1, 0, 1, 2, 0]), 7)
+    np.testing.assert_array_equal(order, [1, 4, 0, 2, 3, 5, 6])
+    np.testing.assert_array_equal(base, [2, 0, 2, 4, 0, 0, 0])
+    np.testing.assert_array_equal(size, [2, 2, 2, 1, 2, 1, 1])
+    np.testing.assert_array_equal(valid, [1, 1, 1, 1, 1, 0, 0])
 
 
 def test_resamples_do_not_depend_on_chunking(monkeypatch):
@@ -62,7 +63,7 @@ def test_resamples_do_not_depend_on_chunking(monkeypatch):
     inputs = bs.stack_inputs(metric_inputs(y, pa), metric_inputs(y, pb))
     key = jax.random.PRNGKey(3)
     whole = bs.paired_bootstrap(inputs, y, 30, key, 10)
-    monkeypatch.setattr(bs, "_CHUNK_BUDGET", 60 * 5 * 7)  # chunks of 7 resamples
+    monkeypatch.setattr(bs, "_CHUNK_BUDGET", 64 * 5 * 7)  # chunks of 7 resamples (64 = padded n)
     chunked = bs.paired_bootstrap(inputs, y, 30, key, 10)
     np.testing.assert_allclose(chunked, whole, rtol=1e-12)
     other = bs.paired_bootstrap(inputs, y, 30, jax.random.PRNGKey(4), 10)
@@ -74,23 +75,25 @@ def test_bootstrap_weights_reproduce_resampled_metrics():
     y, pa, _ = equal_models(np.random.default_rng(2), 40)
     key = jax.random.PRNGKey(5)
     boot = bs.paired_bootstrap(bs.stack_inputs(metric_inputs(y, pa)), y, 3, key, 10)
-    order, base, size = bs.strata(y)
     from shallownet.baselines import evaluate
 
+    order, base, size, valid = bs.strata(y, padded_size(len(y)))
     for b in range(3):
         k = jax.random.fold_in(key, b)
-        offset = np.asarray(jax.random.randint(k, (len(y),), 0, size))
-        rows = order[base + offset]
+        offset = np.asarray(jax.random.randint(k, (len(order),), 0, size.astype(np.int32)))
+        rows = order[base + offset][valid]
         expected = evaluate(y[rows], pa[rows], np.array([0, 1]))
         np.testing.assert_allclose(boot[b, 0], [expected[m] for m in METRICS], rtol=1e-12)
 
 
 def test_no_recompilation_for_same_shapes():
+    """Same model count and bootstrap size: a new test set of another size in the same
+    power-of-two bucket (50 and 37 cases both pad to 64) reuses the compiled function."""
     y, pa, pb = equal_models(np.random.default_rng(3), 50)
     inputs = bs.stack_inputs(metric_inputs(y, pa), metric_inputs(y, pb))
     bs.paired_bootstrap(inputs, y, 20, jax.random.PRNGKey(0), 10)
     size = bs._bootstrap_chunk._cache_size()
-    y2, pa2, pb2 = equal_models(np.random.default_rng(4), 50)
+    y2, pa2, pb2 = equal_models(np.random.default_rng(4), 37)
     inputs2 = bs.stack_inputs(metric_inputs(y2, pa2), metric_inputs(y2, pb2))
     bs.paired_bootstrap(inputs2, y2, 20, jax.random.PRNGKey(1), 10)
     assert bs._bootstrap_chunk._cache_size() == size
