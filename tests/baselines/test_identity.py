@@ -84,3 +84,25 @@ def test_raw_weights_view_and_unknown_labels():
     np.testing.assert_allclose(table.cov, np.linalg.inv(info), rtol=1e-8 if jax.config.jax_enable_x64 else 1e-4)
     with pytest.raises(ValueError, match="not among the network's classes"):
         network_as_logistic(net, Z, y + 5)
+
+
+def test_connection_weights_collapse_to_coefficients():
+    """Identity hidden units: logits are x (W1 V) + (b1 V + c), so the network equals the
+    logistic regression with coefficients W1 V (Olden's products summed over hidden units).
+    Logistic hidden units with small weights: s(a) ~ 1/2 + a/4, coefficients ~ W1 V / 4."""
+    rng = np.random.default_rng(2)
+    W1, b1 = rng.normal(size=(3, 4)), rng.normal(size=4)
+    V, c = rng.normal(size=(4, 1)), rng.normal(size=1)
+    Z = rng.uniform(size=(50, 3))
+    linear = sn.Network.from_weights([W1, V], [b1, c], activation="identity")
+    collapsed = sn.Network.from_weights([W1 @ V], [b1 @ V + c])
+    np.testing.assert_allclose(linear.predict_proba(Z), collapsed.predict_proba(Z), rtol=1e-10)
+    y = rng.integers(0, 2, 50)
+    table = network_as_logistic(collapsed, Z, y)
+    np.testing.assert_allclose(table.params[1:, 0], (W1 @ V)[:, 0])
+
+    eps = 1e-3
+    small = sn.Network.from_weights([eps * W1, V], [eps * b1, c], activation="logistic")
+    approx = sn.Network.from_weights([eps * W1 @ V / 4], [V.sum(axis=0) / 2 + eps * b1 @ V / 4 + c])
+    gap = np.abs(small.predict_proba(Z) - approx.predict_proba(Z)).max()
+    assert gap < 1e-6  # the next term of the logistic is cubic in eps

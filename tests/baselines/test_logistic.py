@@ -1,6 +1,5 @@
 """fit_logistic against statsmodels fitted in the test on a design built by hand."""
 
-import warnings
 
 import numpy as np
 import pandas as pd
