@@ -25,7 +25,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from .._validation import check_float, check_int, check_random_state
 from ..models.adapters import as_network
-from ..results import Result
+from ..results import Result, to_jsonable
 from .bootstrap import paired_bootstrap, percentile_interval, point_metrics, stack_inputs
 from .logistic import fit_logistic
 from .metrics import (
@@ -92,6 +92,23 @@ class ComparisonResult(Result):
     def to_frame(self) -> pd.DataFrame:
         """The metrics table (one row per metric)."""
         return self.metrics.copy()
+
+    def to_dict(self) -> dict:
+        """JSON-ready content: the metrics table, the paired tests, the calibration tables and,
+        for cross-validation, the per-fold table."""
+        out = super().to_dict()
+        out.update(
+            names=list(self.names),
+            setting=self.setting,
+            n_obs=self.n_obs,
+            level=self.level,
+            n_bootstrap=self.n_bootstrap,
+            tests={k: to_jsonable(t.to_frame().iloc[0].to_dict()) for k, t in self.tests.items()},
+            calibration={k: to_jsonable(v) for k, v in self.calibration.items()},
+        )
+        if self.per_fold is not None:
+            out["per_fold"] = to_jsonable(self.per_fold)
+        return out
 
     def difference(self, metric: str) -> tuple[float, float, float]:
         """``(difference, low, high)`` of one metric."""

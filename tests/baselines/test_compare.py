@@ -1,5 +1,7 @@
 """compare / compare_cv: numbers against scikit-learn and the paired tests on the same cases."""
 
+import json
+
 import numpy as np
 import pytest
 from sklearn import metrics as skm
@@ -139,6 +141,10 @@ def test_cross_validation_uses_the_same_folds_for_both():
     assert pooled["fold_mean_difference"] == pytest.approx(folds["difference"].mean())
     assert pooled["fold_sd_difference"] == pytest.approx(folds["difference"].std())
     assert "3-fold cross-validation" in r.summary()
+    d = r.to_dict()
+    json.dumps(d)  # JSON-ready
+    assert len(d["per_fold"]) == 15 and d["tests"]["mcnemar"]["test"] == "McNemar"
+    assert d["tests"]["delong"]["p_value"] == pytest.approx(r.tests["delong"].p_value)
 
 
 def test_cross_validation_refuses_missing_values_and_tiny_classes():
