@@ -57,10 +57,16 @@ def plot_metrics(result: ComparisonResult, ax=None, *, kind: str = "values"):
     else:
         value = frame["difference"].to_numpy()
         err = np.vstack([value - frame["diff_low"], frame["diff_high"] - value])
-        colours = ["tab:green" if b == result.names[0] else "tab:red" if b == result.names[1] else "tab:gray"
-                   for b in frame["better"]]
-        ax.bar(x, value, 0.6, yerr=err, capsize=3, color=colours)
+        from matplotlib.patches import Patch
+
+        palette = {result.names[0]: "tab:green", result.names[1]: "tab:red", "neither": "tab:gray"}
+        ax.bar(x, value, 0.6, yerr=err, capsize=3, color=[palette[b] for b in frame["better"]])
         ax.axhline(0.0, color="black", lw=0.8)
+        ax.legend(
+            handles=[Patch(color=c, label=f"{k} better" if k != "neither" else "interval covers 0")
+                     for k, c in palette.items()],
+            fontsize="small",
+        )
         ax.set_ylabel(f"{result.names[0]} - {result.names[1]}")
     ax.set_xticks(x)
     ax.set_xticklabels([_LABELS[m] for m in frame["metric"]], rotation=20)
