@@ -326,7 +326,7 @@ def fit_logistic(
     ).fit(Z, y_index)
     common = dict(
         encoder=encoder, design=design, classes=classes, n_obs=int(len(y_index)),
-        penalised=penalised, C=float(penalised.C_),
+        penalised=penalised, C=float(np.ravel(penalised.C_)[0]),
     )
     if not inference:
         return LogisticFit(
