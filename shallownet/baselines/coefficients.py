@@ -1,0 +1,143 @@
+"""Coefficient tables: estimates, standard errors, Wald tests and odds ratios.
+
+One table serves the maximum-likelihood logistic regression (:func:`fit_logistic`) and a
+zero-hidden-layer network read as one (:func:`network_as_logistic`), so the two can be laid
+side by side column for column.
+
+For design column j and contrast c (class c against the base class, the first class):
+
+* ``z = beta / se``, two-sided ``p = 2 (1 - Phi(|z|))``, interval ``beta +- z_{1-a/2} se``;
+* odds ratio ``exp(beta)`` with interval ``exp(interval)``: on the [0, 1] encoding this is the
+  factor on the odds of moving a real variable from its training minimum to its maximum, or
+  of switching a category on against the reference category;
+* per raw unit of a real variable: ``exp(beta / scale)`` with ``scale = max - min`` (and the
+  interval divided the same way); for categories and binaries a raw unit is the switch, so
+  it equals the per-range odds ratio.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..results import Result
+from .design import CONSTANT, Design
+
+
+def contrast_labels(classes: np.ndarray) -> list[str]:
+    """Labels ``"k vs base"`` of the K - 1 contrasts against the first class."""
+    base = classes[0]
+    return [f"{c} vs {base}" for c in classes[1:]]
+
+
+@dataclass(frozen=True, eq=False)
+class CoefficientTable(Result):
+    """Estimates and their covariance in the logistic-regression parametrisation.
+
+    Attributes
+    ----------
+    design : Design
+        The design columns (constant first, one reference category dropped per group).
+    classes : ndarray (K,)
+        Class labels; contrasts are ``classes[k] vs classes[0]``, k = 1 .. K-1.
+    params : ndarray (p, K - 1)
+        Coefficients, one column per contrast.
+    cov : ndarray (p (K - 1), p (K - 1))
+        Covariance of ``params`` flattened contrast by contrast (``params.ravel(order="F")``).
+    cov_type : str
+        Where ``cov`` comes from (``"nonrobust"``, ``"HC0"``, ``"stata"``, ``"network hessian"``).
+    level : float
+        Confidence level of the intervals.
+    n_obs : int
+        Rows the estimates rest on.
+    source : str
+        What produced the estimates (for the title).
+    """
+
+    design: Design
+    classes: np.ndarray
+    params: np.ndarray
+    cov: np.ndarray
+    cov_type: str
+    level: float
+    n_obs: int
+    source: str = "logistic regression"
+
+    @property
+    def title(self) -> str:
+        return f"Coefficients ({self.source}, {self.cov_type} standard errors)"
+
+    @property
+    def contrasts(self) -> list[str]:
+        """Contrast labels, one per column of :attr:`params`."""
+        return contrast_labels(self.classes)
+
+    @property
+    def bse(self) -> np.ndarray:
+        """Standard errors, shape (p, K - 1)."""
+        return np.sqrt(np.diag(self.cov)).reshape(self.params.shape, order="F")
+
+    @property
+    def zvalues(self) -> np.ndarray:
+        """Wald z statistics ``beta / se``."""
+        return self.params / self.bse
+
+    @property
+    def pvalues(self) -> np.ndarray:
+        """Two-sided normal p-values of the Wald z statistics."""
+        return 2.0 * stats.norm.sf(np.abs(self.zvalues))
+
+    def conf_int(self) -> np.ndarray:
+        """Wald intervals, shape (p, K - 1, 2)."""
+        q = stats.norm.ppf(0.5 + self.level / 2)
+        half = q * self.bse
+        return np.stack([self.params - half, self.params + half], axis=-1)
+
+    def wald(self, columns, contrasts=None) -> tuple[float, int, float]:
+        """Joint Wald test that the given coefficients are all zero.
+
+        ``chi2 = b' V^-1 b`` over design ``columns`` (positions) in ``contrasts`` (positions,
+        default all), with ``df`` the number of coefficients; returns ``(chi2, df, p)``.
+        """
+        p = self.params.shape[0]
+        contrasts = range(self.params.shape[1]) if contrasts is None else contrasts
+        idx = np.array([c * p + j for c in contrasts for j in columns], dtype=int)
+        b = self.params.ravel(order="F")[idx]
+        V = self.cov[np.ix_(idx, idx)]
+        chi2 = float(b @ np.linalg.solve(V, b))
+        return chi2, len(idx), float(stats.chi2.sf(chi2, len(idx)))
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per design column and contrast: estimate, test, interval, odds ratios."""
+        scale = {v.name: v.scale for v in self.design.variables}
+        ci = self.conf_int()
+        se, z, pv = self.bse, self.zvalues, self.pvalues
+        rows = []
+        for c, label in enumerate(self.contrasts):
+            for j, (name, owner) in enumerate(zip(self.design.names, self.design.owners)):
+                s = 1.0 if owner == CONSTANT else scale[owner]
+                b, lo, hi = self.params[j, c], ci[j, c, 0], ci[j, c, 1]
+                rows.append(
+                    {
+                        "contrast": label,
+                        "variable": owner,
+                        "column": name,
+                        "coef": b,
+                        "se": se[j, c],
+                        "z": z[j, c],
+                        "p_value": pv[j, c],
+                        "ci_low": lo,
+                        "ci_high": hi,
+                        "odds_ratio": np.exp(b),
+                        "or_low": np.exp(lo),
+                        "or_high": np.exp(hi),
+                        "raw_unit": s,
+                        "or_per_unit": np.exp(b / s),
+                        "or_per_unit_low": np.exp(lo / s),
+                        "or_per_unit_high": np.exp(hi / s),
+                    }
+                )
+        return pd.DataFrame(rows)
