@@ -1,0 +1,1 @@
+"""Interpretation of fitted networks: weights, influence, sensitivity."""
