@@ -191,6 +191,14 @@ def _proba_chunk_impl(params, x, cols, cand, activation, output):
 proba_chunk = jax.jit(_proba_chunk_impl, static_argnames=("activation", "output"))
 
 
+def _member_proba_chunk_impl(params, x, cols, cand, activation, output):
+    mp, _ = _members(params, x, cols, cand, activation, output)
+    return jnp.moveaxis(mp, 0, 1)
+
+
+member_proba_chunk = jax.jit(_member_proba_chunk_impl, static_argnames=("activation", "output"))
+
+
 # -- chunking ---------------------------------------------------------------------------------
 def chunk_length(n_rows: int, per_row: int, chunk_size: int | None) -> int:
     """Rows per chunk: ``chunk_size`` if given, else as many as keep ``per_row`` numbers a row
@@ -241,16 +249,18 @@ def widest_layer(net) -> int:
     return max([net.n_outputs, *net.hidden_sizes, 2])
 
 
-def proba_grid(net, x: np.ndarray, cols: np.ndarray, cand: np.ndarray, chunk_size: int | None = None):
-    """Ensemble probabilities with ``x[:, cols]`` set to each row of ``cand``.
+def proba_grid(net, x: np.ndarray, cols: np.ndarray, cand: np.ndarray, chunk_size: int | None = None,
+               members: bool = False):
+    """Probabilities with ``x[:, cols]`` set to each row of ``cand``; chunked and jitted.
 
-    Returns ``(proba (N, G, K), base (N, K))`` as NumPy arrays; chunked and jitted.
+    Returns ``(proba (N, G, K), base (N, K))`` for the ensemble (mean over members), or with
+    ``members=True`` every member's ``(N, M, G, K)``.
     """
-    dtype = x.dtype
-    cand = np.asarray(cand, dtype=dtype)
+    cand = np.asarray(cand, dtype=x.dtype)
     chunk = chunk_length(x.shape[0], net.n_members * cand.shape[0] * widest_layer(net), chunk_size)
+    kernel = member_proba_chunk if members else proba_chunk
     fn = partial(
-        proba_chunk, net.params, cols=jnp.asarray(cols), cand=jnp.asarray(cand),
+        kernel, net.params, cols=jnp.asarray(np.asarray(cols, dtype=np.int32)), cand=jnp.asarray(cand),
         activation=net.activation, output=net.output,
     )
     return map_chunks(lambda xc: fn(jnp.asarray(xc)), (x,), chunk)
