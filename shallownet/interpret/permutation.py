@@ -38,7 +38,7 @@ SCORINGS = ("accuracy", "log_loss")
 def _score(p: jax.Array, y: jax.Array, scoring: str) -> jax.Array:
     """Accuracy of the argmax, or mean negative log-likelihood, of probabilities ``(N, K)``."""
     if scoring == "accuracy":
-        return jnp.mean(jnp.argmax(p, axis=-1) == y)
+        return jnp.mean((jnp.argmax(p, axis=-1) == y).astype(p.dtype))
     py = jnp.take_along_axis(p, y[:, None], axis=-1)[:, 0]
     return -jnp.mean(jnp.log(jnp.clip(py, jnp.finfo(p.dtype).tiny, 1.0)))
 

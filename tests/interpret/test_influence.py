@@ -167,6 +167,7 @@ def test_discrete_expected_influence_equals_exact_enumeration():
 
 
 # -- the engine ---------------------------------------------------------------------------------
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_potential_influence_matches_sklearn_forward_pass():
     rng = np.random.default_rng(0)
     X = rng.uniform(size=(150, 3))
