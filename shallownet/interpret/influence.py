@@ -74,7 +74,7 @@ class _InfluenceBase(Result):
     y: np.ndarray | None  # (N,) true class index, or None
     n_grid: int
 
-    _measures: ClassVar[tuple] = ()
+    measures: ClassVar[tuple] = ()
 
     @property
     def n_cases(self) -> int:
@@ -86,12 +86,12 @@ class _InfluenceBase(Result):
         return None if self.y is None else float(np.mean(self.predicted == self.y))
 
     def _values(self, measure: str) -> np.ndarray:
-        check_one_of("measure", measure, self._measures)
+        check_one_of("measure", measure, self.measures)
         return np.asarray(getattr(self, measure), dtype=np.float64)
 
     def per_case(self, measure: str | None = None) -> pd.DataFrame:
         """Per-case values of ``measure`` (default: the main one): one column per variable."""
-        values = self._values(measure or self._measures[0])
+        values = self._values(measure or self.measures[0])
         return pd.DataFrame(values, columns=list(self.variables))
 
     def aggregate(self, measure: str | None = None, by: str = "all") -> pd.DataFrame:
@@ -101,7 +101,7 @@ class _InfluenceBase(Result):
 
         Returns a long frame: ``variable``, ``group``, ``n_cases``, and the measure.
         """
-        measure = measure or self._measures[0]
+        measure = measure or self.measures[0]
         values = self._values(measure)
         check_one_of("by", by, GROUPINGS)
         if by in ("true", "correct") and self.y is None:
@@ -157,7 +157,7 @@ class PotentialInfluence(_InfluenceBase):
 
     towards: np.ndarray
     member_potential: np.ndarray
-    _measures: ClassVar[tuple] = ("potential", "graded")
+    measures: ClassVar[tuple] = ("potential", "graded")
 
     @property
     def title(self) -> str:
@@ -218,7 +218,7 @@ class ExpectedInfluence(_InfluenceBase):
     member_expected: np.ndarray
     diagnostics: pd.DataFrame
     n_neighbors: int | None
-    _measures: ClassVar[tuple] = ("expected", "marginal", "soft", "potential", "graded")
+    measures: ClassVar[tuple] = ("expected", "marginal", "soft", "potential", "graded")
 
     @property
     def title(self) -> str:
