@@ -12,6 +12,7 @@ import importlib
 import logging
 import os
 import sys
+import warnings
 from pathlib import Path
 
 COMMANDS = ("analyze",)
@@ -59,13 +60,21 @@ class UsageError(Exception):
     """Bad input from the user: reported as one line, exit code 2."""
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings (dropped rows, out-of-range values, ...) as one plain line on stderr."""
+    print(f"note: {message}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(levelname)s: %(message)s")
     enable_compilation_cache()
     try:
-        return int(args.run(args) or 0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            warnings.showwarning = _show_warning
+            return int(args.run(args) or 0)
     except (UsageError, ValueError, TypeError, FileNotFoundError, FileExistsError) as exc:
         print(f"shallownet {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -39,3 +39,17 @@ def test_bad_input_exits_2_with_one_line(argv, message, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0]
+
+
+def test_analyze_writes_folder_and_never_overwrites_without_force(tmp_path, capsys):
+    out = tmp_path / "report"
+    argv = ["analyze", "--quiet", "--members", "1", "--epochs", "5", "--out", str(out)]
+    assert main(argv) == 0
+    assert (out / "model.npz").exists() and "Held-out accuracy" in (out / "summary.txt").read_text()
+    (out / "mine.txt").write_text("user's file")
+    assert main(argv) == 2
+    assert "exists; pass --force" in capsys.readouterr().err
+    assert (out / "mine.txt").exists()
+    assert main(argv + ["--force"]) == 0
+    assert not (out / "mine.txt").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".report-")]

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import io
+import os
+import shutil
 import sys
+import tempfile
 import time
-import warnings
+from contextlib import redirect_stdout
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,7 +21,7 @@ def add_parser(sub) -> None:
                        description="Encode the data, train an ensemble and report on it.")
     p.add_argument("data", nargs="?", help="CSV file (default: bundled Palmer penguins)")
     p.add_argument("--target", help="target column (default: 'species' for penguins, else the last column)")
-    p.add_argument("--out", help="output folder")
+    p.add_argument("--out", help="output folder for the model file and summary (not overwritten without --force)")
     p.add_argument("--force", action="store_true", help="replace an existing output folder")
     p.add_argument("--categorical", nargs="*", default=None, metavar="COL", help="columns to treat as enumerated")
     p.add_argument("--drop", nargs="*", default=[], metavar="COL", help="columns to leave out (ids, ...)")
@@ -87,6 +92,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--members and --epochs must be positive")
     if not 0 < args.test_size < 1:
         raise UsageError("--test-size must be between 0 and 1")
+    out = Path(args.out) if args.out else None
+    if out is not None and out.exists() and not args.force:
+        raise UsageError(f"{out} exists; pass --force to replace it")
     X, y, source = load_table(args.data, args.target, args.drop)
     keep = y.notna().to_numpy()
     if not keep.all():
@@ -103,13 +111,38 @@ def run(args: argparse.Namespace) -> int:
         random_state=args.seed, verbose=not args.quiet,
     )
     start = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        clf.fit(X_train, y_train)
+    clf.fit(X_train, y_train)
     seconds = time.perf_counter() - start
-    for w in caught:
-        print(f"note: {w.message}", file=sys.stderr)
 
+    text = io.StringIO()
+    with redirect_stdout(text):
+        print_summary(clf, X, y, X_test, y_test, source, hidden, args, seconds)
+    sys.stdout.write(text.getvalue())
+    if out is not None:
+        write_folder(out, clf, text.getvalue())
+        print(f"\nWrote {out}/model.npz and {out}/summary.txt")
+    return 0
+
+
+def write_folder(out: Path, clf, summary: str) -> None:
+    """Write into a temporary sibling folder, then move it into place (no half-written output)."""
+    from ..io import save
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    try:
+        save(clf, tmp / "model.npz")
+        (tmp / "summary.txt").write_text(summary, encoding="utf-8")
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def print_summary(clf, X, y, X_test, y_test, source, hidden, args, seconds) -> None:
+    """The plain-text report: data, variables, training, held-out accuracy."""
     test_rows = X_test.notna().all(axis=1).to_numpy()
     accuracy = float(np.mean(clf.predict(X_test[test_rows]) == y_test[test_rows].to_numpy()))
     print(f"Data: {source}: {len(X)} rows, target {y.name!r} with classes {list(clf.classes_)}")
@@ -123,4 +156,3 @@ def run(args: argparse.Namespace) -> int:
     print("\nHeld-out accuracy")
     print(f"  {accuracy:.3f} on {int(test_rows.sum())} rows"
           + (f" ({int((~test_rows).sum())} test rows with missing values left out)" if (~test_rows).any() else ""))
-    return 0

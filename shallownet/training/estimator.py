@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import time
 import warnings
 from typing import Any
 
@@ -24,6 +22,7 @@ from .._validation import (
     check_one_of,
     check_random_state,
 )
+from .._progress import ProgressBar
 from ..data.encoder import Encoder
 from ..models.layers import ACTIVATIONS, init_params
 from ..models.network import Network
@@ -267,7 +266,9 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
         member_keys = jax.random.split(key_init, p["n_members"])
         params = jax.vmap(lambda k: init_params(k, sizes, p["activation"], p["dtype"]))(member_keys)
 
-        progress = _progress_printer(type(self).__name__) if self.verbose else None
+        progress = (
+            ProgressBar(p["max_iter"], f"{type(self).__name__} epochs").callback() if self.verbose else None
+        )
         params, history, _ = train(
             params, Z, y_index,
             activation=p["activation"], output=output, optimizer=p["optimizer"],
@@ -340,19 +341,3 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
         tags.input_tags.string = True
         tags.non_deterministic = self.random_state is None
         return tags
-
-
-def _progress_printer(name: str):
-    """A progress callback that prints epochs, loss, and an ETA to stderr."""
-    start = time.perf_counter()
-
-    def show(done: int, total: int, loss: float) -> None:
-        elapsed = time.perf_counter() - start
-        eta = elapsed / done * (total - done)
-        print(
-            f"{name}: epoch {done}/{total}  loss {loss:.4f}  {elapsed:.1f}s elapsed, "
-            f"~{eta:.1f}s left (at most)",
-            file=sys.stderr,
-        )
-
-    return show

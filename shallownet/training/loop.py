@@ -153,9 +153,7 @@ def run_epochs(
 
     def step(carry, batch):
         params, opt_state, active = carry
-        idx, w = batch
-        xb = X[idx]
-        yb = y[:, idx] if y_axis == 0 else y[idx]
+        xb, yb, w = batch
         loss, grads = grad_fn(params, xb, yb, w, hyper.alpha, activation, output)
         updates, new_opt = jax.vmap(optimizer.update)(grads, opt_state, params)
         new_params = optax.apply_updates(params, updates)
@@ -169,8 +167,10 @@ def run_epochs(
         perm = jax.random.permutation(sub, n) if n_batches > 1 else jnp.arange(n)
         idx = jnp.concatenate([perm, perm[: padded - n]]).reshape(n_batches, batch_size)
         w = (jnp.arange(padded) < n).astype(X.dtype).reshape(n_batches, batch_size)
+        # One gather per epoch; the scan then walks contiguous batches.
+        yb = jnp.moveaxis(y[:, idx], 0, 1) if y_axis == 0 else y[idx]
         (params, opt_state, _), losses = jax.lax.scan(
-            step, (state.params, state.opt_state, active), (idx, w)
+            step, (state.params, state.opt_state, active), (X[idx], yb, w)
         )
         train_loss = jnp.mean(losses, axis=0)
         if X_val.shape[0] > 0:

@@ -155,4 +155,4 @@ def test_verbose_prints_progress(capsys):
     X, y = penguins()
     sn.ShallowNetClassifier(max_iter=60, verbose=True, random_state=0, n_iter_no_change=None).fit(X, y)
     err = capsys.readouterr().err
-    assert "epoch 50/60" in err and "epoch 60/60" in err and "left" in err
+    assert "50/60" in err and "60/60" in err and "loss" in err

@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks of shallownet against its peers (see design.md, "Benchmarks")."""

@@ -1,0 +1,138 @@
+"""Drive headless Chromium over the DevTools protocol on a pipe (no extra dependency).
+
+``inspect_page(path)`` opens a local HTML file and returns what a person would notice: images
+that failed to load, console errors and uncaught exceptions, and a PNG screenshot.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--remote-debugging-pipe",
+]
+
+
+def find_chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+class _Pipe:
+    def __init__(self, binary: str, user_dir: str):
+        to_chrome_r, self._w = os.pipe()
+        self._r, from_chrome_w = os.pipe()
+
+        def child_fds():
+            # Chromium reads commands on fd 3 and writes replies on fd 4. Move both ends out of
+            # the way first so the two dup2 calls cannot overwrite each other.
+            os.dup2(to_chrome_r, 100)
+            os.dup2(from_chrome_w, 101)
+            os.dup2(100, 3)
+            os.dup2(101, 4)
+
+        self.proc = subprocess.Popen(
+            [binary, *FLAGS, f"--user-data-dir={user_dir}", "about:blank"],
+            close_fds=False,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=child_fds,
+        )
+        os.close(to_chrome_r)
+        os.close(from_chrome_w)
+        self._buf = b""
+        self._id = 0
+        self.events: list[dict] = []
+
+    def send(self, method: str, params: dict | None = None, session: str | None = None, timeout=30.0):
+        self._id += 1
+        msg = {"id": self._id, "method": method, "params": params or {}}
+        if session:
+            msg["sessionId"] = session
+        os.write(self._w, json.dumps(msg).encode() + b"\0")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            reply = self._read()
+            if reply.get("id") == self._id:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return reply.get("result", {})
+            self.events.append(reply)
+        raise TimeoutError(method)
+
+    def _read(self) -> dict:
+        while b"\0" not in self._buf:
+            chunk = os.read(self._r, 1 << 20)
+            if not chunk:
+                raise RuntimeError("Chromium closed the pipe")
+            self._buf += chunk
+        raw, self._buf = self._buf.split(b"\0", 1)
+        return json.loads(raw)
+
+    def close(self):
+        try:
+            self.send("Browser.close", timeout=5)
+        except Exception:  # noqa: BLE001 - best effort before killing
+            pass
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+        os.close(self._w)
+        os.close(self._r)
+
+
+def inspect_page(path: str, screenshot: str | None = None, width: int = 1200, height: int = 900) -> dict:
+    """Load ``path`` in headless Chromium; return broken images, console errors, page title."""
+    binary = find_chromium()
+    if binary is None:
+        raise FileNotFoundError("chromium")
+    with tempfile.TemporaryDirectory() as user_dir:
+        pipe = _Pipe(binary, user_dir)
+        try:
+            target = pipe.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+            session = pipe.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+            for domain in ("Page", "Runtime", "Log"):
+                pipe.send(f"{domain}.enable", session=session)
+            pipe.send("Emulation.setDeviceMetricsOverride",
+                      {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}, session=session)
+            pipe.send("Page.navigate", {"url": "file://" + os.path.abspath(path)}, session=session)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                state = pipe.send("Runtime.evaluate", {"expression": "document.readyState", "returnByValue": True},
+                                  session=session)["result"]["value"]
+                if state == "complete":
+                    break
+                time.sleep(0.1)
+            check = pipe.send("Runtime.evaluate", {
+                "expression": "JSON.stringify({title: document.title, images: document.images.length,"
+                              " broken: [...document.images].filter(i => !(i.complete && i.naturalWidth > 0))"
+                              ".map(i => i.getAttribute('src'))})",
+                "returnByValue": True}, session=session)
+            result = json.loads(check["result"]["value"])
+            if screenshot:
+                shot = pipe.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True},
+                                 session=session)
+                with open(screenshot, "wb") as fh:
+                    fh.write(base64.b64decode(shot["data"]))
+            errors = []
+            for ev in pipe.events:
+                m, p = ev.get("method"), ev.get("params", {})
+                if m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
+                    errors.append(" ".join(str(a.get("value", a.get("description"))) for a in p.get("args", [])))
+                elif m == "Runtime.exceptionThrown":
+                    errors.append(p.get("exceptionDetails", {}).get("text", "exception"))
+                elif m == "Log.entryAdded" and p.get("entry", {}).get("level") == "error":
+                    errors.append(p["entry"].get("text", ""))
+            result["console_errors"] = errors
+            return result
+        finally:
+            pipe.close()
