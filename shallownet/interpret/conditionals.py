@@ -184,16 +184,15 @@ def _knn_chunk_impl(t, rows, t_ref, codes_ref, own_cols, k: int, g_max: int):
         # (using the values too turns it into a full sort on CPU).
         idx = jax.lax.top_k(-d, k)[1]
         tau = jnp.take_along_axis(d, idx, axis=1).max(axis=1)
-        hist_sel = jax.nn.one_hot(code[idx], g_max, dtype=t.dtype).sum(axis=1)
-        lt = d < tau[:, None]
-        eq = d == tau[:, None]
-        n_lt = lt.sum(axis=1)
-        n_eq = eq.sum(axis=1)
-        tied_out = (n_lt + n_eq) > k
+        hist_sel = jax.vmap(lambda c: jnp.bincount(c, length=g_max))(code[idx]).astype(t.dtype)
+        tied_out = (d <= tau[:, None]).sum(axis=1) > k
 
         def split_ties(_):
+            lt = d < tau[:, None]
+            eq = d == tau[:, None]
             onehot = jax.nn.one_hot(code, g_max, dtype=t.dtype)
-            w_eq = (k - n_lt).astype(t.dtype) / jnp.maximum(n_eq, 1).astype(t.dtype)
+            n_lt = lt.sum(axis=1)
+            w_eq = (k - n_lt).astype(t.dtype) / jnp.maximum(eq.sum(axis=1), 1).astype(t.dtype)
             hist = lt.astype(t.dtype) @ onehot + w_eq[:, None] * (eq.astype(t.dtype) @ onehot)
             return jnp.where(tied_out[:, None], hist, hist_sel)
 
@@ -375,15 +374,19 @@ class _GaussianCopula:
             )
         return cls(cols, knots, np.linalg.inv(R), n_grid)
 
-    def masses(self, x, target: Variable):
-        j = int(np.flatnonzero(self.real_cols == target.columns[0])[0])
-        Z = np.column_stack(
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        """Normal scores of the real columns of ``x``, shape ``(C, n_real)``."""
+        return np.column_stack(
             [_normal_scores(x[:, c].astype(np.float64), kn) for c, kn in zip(self.real_cols, self.knots)]
         )
+
+    def masses(self, Z: np.ndarray, target: Variable) -> np.ndarray:
+        """Cell masses of real variable ``target`` given the normal scores ``Z`` of a chunk."""
+        j = int(np.flatnonzero(self.real_cols == target.columns[0])[0])
         q = self.precision
         others = np.arange(len(self.real_cols)) != j
         mu = -(Z[:, others] @ q[j, others]) / q[j, j]
-        sd = np.full(x.shape[0], 1.0 / np.sqrt(q[j, j]))
+        sd = np.full(Z.shape[0], 1.0 / np.sqrt(q[j, j]))
         edges = cell_edges(self.n_grid)
         z_edges = np.concatenate([[-np.inf], _normal_scores(edges[1:-1], self.knots[j]), [np.inf]])
         return _normal_cell_masses(mu, sd, z_edges)
@@ -415,8 +418,13 @@ class ParametricConditional:
 
     def masses(self, x: np.ndarray) -> list[np.ndarray]:
         out = []
+        Z = None
         for v, f in zip(self.variables, self.fitted):
-            m = f.masses(x, v) if isinstance(f, _GaussianCopula) else f.masses(x)
+            if isinstance(f, _GaussianCopula):
+                Z = f.scores(x) if Z is None else Z
+                m = f.masses(Z, v)
+            else:
+                m = f.masses(x)
             out.append(m.astype(self.dtype))
         return out
 
