@@ -62,6 +62,14 @@ def _permuted_scores_impl(params, x, y, cols, perms, activation, output, scoring
 permuted_scores = jax.jit(_permuted_scores_impl, static_argnames=("activation", "output", "scoring"))
 
 
+def _base_score_impl(params, x, y, activation, output, scoring):
+    member = jax.vmap(lambda p: proba_from_preactivation(p, affine(x, p[0]), activation, output))(params)
+    return _score(member.mean(axis=0), y, scoring)
+
+
+base_score = jax.jit(_base_score_impl, static_argnames=("activation", "output", "scoring"))
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class PermutationImportance(Result):
     """Grouped permutation importance.
@@ -147,9 +155,9 @@ def permutation_importance(
     keys = jax.random.split(jax.random.PRNGKey(seed), n_repeats)
     perms = jax.vmap(lambda k: jax.random.permutation(k, N))(keys)
     xj, yj = jnp.asarray(x), jnp.asarray(yi)
-    fn = partial(permuted_scores, net.params, xj, yj, activation=net.activation, output=net.output, scoring=scoring)
-    p0 = jax.vmap(lambda p: proba_from_preactivation(p, affine(xj, p[0]), net.activation, net.output))(net.params)
-    base = float(_score(p0.mean(axis=0), yj, scoring))
+    statics = dict(activation=net.activation, output=net.output, scoring=scoring)
+    fn = partial(permuted_scores, net.params, xj, yj, **statics)
+    base = float(base_score(net.params, xj, yj, **statics))
     imps = []
     for v in vars_:
         s = np.asarray(fn(jnp.asarray(np.asarray(v.columns, dtype=np.int32)), perms), dtype=np.float64)

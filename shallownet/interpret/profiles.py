@@ -94,6 +94,12 @@ class LekProfile(Result):
     def title(self) -> str:
         return f"Lek profile of {self.variable!r} ({self.method} groups)"
 
+    @property
+    def ranges(self) -> np.ndarray:
+        """Range of each curve, ``max - min`` of ``p_k`` along the sweep, shape
+        ``(n_groups, K)``; its mean over groups is the usual Lek importance of the variable."""
+        return self.curves.max(axis=1) - self.curves.min(axis=1)
+
     def to_frame(self) -> pd.DataFrame:
         """Long form: group, value, class, probability."""
         G, S, K = self.curves.shape

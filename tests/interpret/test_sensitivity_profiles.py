@@ -118,3 +118,15 @@ def test_profile_errors():
         decision_surface(net, X, ["a", "b"], at=20)
     with pytest.raises(ValueError, match="`at` must be <= 1"):
         decision_surface(net, X, ["a", "b"], at=1.5)
+
+
+def test_lek_ranges_vanish_for_an_ignored_variable():
+    X = frame(40, 6)
+    net = network(X)
+    W = [w.copy() for w in net.weights(0)]
+    W[0][1] = 0.0  # b ignored
+    net = sn.Network.from_weights(W, net.biases(0), variables=net.encoder)
+    assert np.all(profile(net, X, "b", n_steps=5).ranges == 0)
+    r = profile(net, X, "a", n_steps=5)
+    np.testing.assert_allclose(r.ranges, r.curves.max(axis=1) - r.curves.min(axis=1))
+    assert r.ranges.max() > 0
