@@ -50,7 +50,6 @@ fitted on the explained data are scored in-sample (flagged in the table).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import jax

@@ -302,8 +302,9 @@ def _influence_pass(net, x, variables, n_grid, conditionals, exclude_self, chunk
                 np.stack([ms[j] for ms in masses], axis=-1)
                 if masses else np.zeros((chunk, G, 0), dtype=x.dtype)
             )
-            out = kernel(xj, cols, cand, jnp.asarray(m, dtype=x.dtype))
-            parts["chunk"][j].append(type(out)(*(np.asarray(a)[:n] for a in out)))
+            # Kept on the device until the end, so that the next kernel is dispatched
+            # without waiting for this one.
+            parts["chunk"][j].append((kernel(xj, cols, cand, jnp.asarray(m, dtype=x.dtype)), n))
             if masses:
                 own = own_all[start:stop, j]
                 diag = [cond.scores(ms[j][:n], own, v.kind == "real") for ms in masses]
@@ -312,8 +313,9 @@ def _influence_pass(net, x, variables, n_grid, conditionals, exclude_self, chunk
     out = {}
     for j in range(len(variables)):
         chunks = parts["chunk"][j]
-        for field in chunks[0]._fields:
-            out.setdefault(field, []).append(np.concatenate([getattr(c, field) for c in chunks], axis=0))
+        for field in chunks[0][0]._fields:
+            pieces = [np.asarray(getattr(c, field))[:n] for c, n in chunks]
+            out.setdefault(field, []).append(np.concatenate(pieces, axis=0))
         if conditionals:
             out.setdefault("covered", []).append(np.concatenate(parts["covered"][j], axis=0))
             out.setdefault("log_score", []).append(np.concatenate(parts["log_score"][j], axis=0))
