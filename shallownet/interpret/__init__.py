@@ -15,12 +15,42 @@ from .activity import (
     output_deltas,
     weight_frequency,
 )
+from .flips import FlipTensor, flip_tensor
 from .importance import Importance, garson, milne, olden
+from .influence import ExpectedInfluence, PotentialInfluence, expected_influence, potential_influence
 from .logic import HiddenLogic, hidden_logic
+from .permutation import PermutationImportance, permutation_importance
+from .profiles import (
+    DecisionSurface,
+    LekProfile,
+    PartialDependence,
+    decision_surface,
+    partial_dependence,
+    profile,
+)
 from .randomization import OldenTest, olden_test
+from .sensitivity import SecondOrder, Sensitivity, second_order, sensitivity
 from .weights import WeightTable, weight_table
 
 __all__ = [
+    "potential_influence",
+    "expected_influence",
+    "flip_tensor",
+    "sensitivity",
+    "second_order",
+    "profile",
+    "partial_dependence",
+    "decision_surface",
+    "permutation_importance",
+    "PotentialInfluence",
+    "ExpectedInfluence",
+    "FlipTensor",
+    "Sensitivity",
+    "SecondOrder",
+    "LekProfile",
+    "PartialDependence",
+    "DecisionSurface",
+    "PermutationImportance",
     "as_network",
     "weight_table",
     "garson",

@@ -1,0 +1,454 @@
+"""Potential and expected influence of each variable on the network's decision.
+
+The network is read as a Bayes classifier with decision ``d(x) = argmax_k p_k(x)`` (for an
+ensemble, the argmax of the members' mean probabilities). For variable i and case x, let
+``x_{i<-v}`` be x with variable i set to v (a value of a real or binary variable, a whole
+one-hot row of an enumerated one). Over the variable's candidate set (a grid of ``n_grid``
+points on the training range, 0/1, or every category; see
+:func:`shallownet.interpret.flips.flip_tensor`):
+
+* potential influence ``PI_i(x) = max_g F[g]`` with ``F[g] = 1[d(x_{i<-g}) != d(x)]``: some
+  value of the variable changes the decision; graded: ``mean_g F[g]``;
+* expected influence ``EI_i(x) = sum_g pi(g | x_{-i}) F[g]``: the probability, under the
+  conditional distribution of the variable given the others, that its value changes the
+  decision (:mod:`shallownet.interpret.conditionals` estimates ``pi``);
+* class-targeted EI towards class k: ``sum_g pi(g | x_{-i}) F[g] 1[d(x_{i<-g}) = k]``;
+* soft EI: ``sum_g pi(g | x_{-i}) |p_d(x_{i<-g}) - p_d(x)|`` with ``d = d(x)``.
+
+Aggregates are means over all cases, per true class, per predicted class and over correctly
+classified cases. The accuracy reachable WITHOUT variable i is at least
+``accuracy - mean EI_i`` (a randomised classifier that draws x_i from its conditional and
+applies d ignores x_i and disagrees with d on a case with probability EI_i; see
+``theory/influence.md``). For an ensemble the decision is the ensemble's, and each member's
+influence on its own decision is kept for the spread over members.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, ClassVar
+
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+
+from .._validation import check_one_of
+from ..results import Result
+from . import conditionals as cond
+from ._inputs import (
+    candidate_count,
+    check_chunk_size,
+    check_n_grid,
+    encode,
+    prepare,
+    select_variables,
+)
+from .flips import chunk_bounds, chunk_length, influence_chunk, pad_rows, substitution, widest_layer
+
+GROUPINGS = ("all", "true", "predicted", "correct")
+
+
+def _group_means(values: np.ndarray, groups: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Means of ``values`` (N, ...) within each group; ``(means (n_groups, ...), counts)``.
+
+    Empty groups get NaN."""
+    counts = np.bincount(groups, minlength=n_groups)
+    sums = np.zeros((n_groups,) + values.shape[1:])
+    np.add.at(sums, groups, values)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = sums / counts.reshape((-1,) + (1,) * (values.ndim - 1))
+    return means, counts
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class _InfluenceBase(Result):
+    """Shared fields and aggregation of potential and expected influence."""
+
+    variables: tuple
+    kinds: tuple
+    classes: np.ndarray
+    potential: np.ndarray  # (N, V) bool
+    graded: np.ndarray  # (N, V)
+    predicted: np.ndarray  # (N,) class index of the decision
+    y: np.ndarray | None  # (N,) true class index, or None
+    n_grid: int
+
+    measures: ClassVar[tuple] = ()
+
+    @property
+    def n_cases(self) -> int:
+        return int(self.potential.shape[0])
+
+    @property
+    def accuracy(self) -> float | None:
+        """Share of cases the decision classifies correctly (None without ``y``)."""
+        return None if self.y is None else float(np.mean(self.predicted == self.y))
+
+    def _values(self, measure: str) -> np.ndarray:
+        check_one_of("measure", measure, self.measures)
+        return np.asarray(getattr(self, measure), dtype=np.float64)
+
+    def per_case(self, measure: str | None = None) -> pd.DataFrame:
+        """Per-case values of ``measure`` (default: the main one): one column per variable."""
+        values = self._values(measure or self.measures[0])
+        return pd.DataFrame(values, columns=list(self.variables))
+
+    def aggregate(self, measure: str | None = None, by: str = "all") -> pd.DataFrame:
+        """Mean of ``measure`` per variable over all cases (``by="all"``), per true class
+        (``"true"``, needs ``y``), per predicted class (``"predicted"``) or over correctly
+        classified cases (``"correct"``, needs ``y``).
+
+        Returns a long frame: ``variable``, ``group``, ``n_cases``, and the measure.
+        """
+        measure = measure or self.measures[0]
+        values = self._values(measure)
+        check_one_of("by", by, GROUPINGS)
+        if by in ("true", "correct") and self.y is None:
+            raise ValueError(f"`by={by!r}` needs the true classes: pass `y` to the method.")
+        if by == "all":
+            means, counts, labels = values.mean(axis=0)[None], np.array([len(values)]), ["all"]
+        elif by == "correct":
+            ok = self.predicted == self.y
+            means = values[ok].mean(axis=0)[None] if ok.any() else np.full((1, values.shape[1]), np.nan)
+            counts, labels = np.array([int(ok.sum())]), ["correct"]
+        else:
+            groups = self.y if by == "true" else self.predicted
+            means, counts = _group_means(values, groups, len(self.classes))
+            labels = list(self.classes)
+        rows = [
+            {"variable": v, "group": labels[g], "n_cases": int(counts[g]), measure: means[g, j]}
+            for j, v in enumerate(self.variables)
+            for g in range(len(labels))
+        ]
+        return pd.DataFrame(rows)
+
+    def _towards_frame(self, towards: np.ndarray, name: str) -> pd.DataFrame:
+        means = towards.astype(np.float64).mean(axis=0)  # (V, K)
+        rows = [
+            {"variable": v, "towards": self.classes[k], name: means[j, k]}
+            for j, v in enumerate(self.variables)
+            for k in range(len(self.classes))
+        ]
+        return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class PotentialInfluence(_InfluenceBase):
+    """Potential influence of each variable (see the module docstring).
+
+    Attributes
+    ----------
+    variables, kinds : tuple of str
+        Variable names and kinds (an enumerated group is one variable).
+    classes : ndarray (K,)
+    potential : ndarray (N, V) of bool
+        ``PI_i(x_n)``: some candidate value flips the decision.
+    graded : ndarray (N, V)
+        Share of candidate values that flip it.
+    towards : ndarray (N, V, K) of bool
+        Some candidate value moves the decision to class k.
+    member_potential : ndarray (M, N, V) of bool
+        Each member's PI on its own decision.
+    predicted, y : ndarray (N,) of int
+        Decision and true class (indices into ``classes``; ``y`` may be None).
+    n_grid : int
+    """
+
+    towards: np.ndarray
+    member_potential: np.ndarray
+    measures: ClassVar[tuple] = ("potential", "graded")
+
+    @property
+    def title(self) -> str:
+        return f"Potential influence ({self.n_cases} cases, grid of {self.n_grid})"
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per variable: mean PI, graded PI, spread of PI over members."""
+        member = self.member_potential.mean(axis=1)  # (M, V)
+        return pd.DataFrame(
+            {
+                "variable": list(self.variables),
+                "kind": list(self.kinds),
+                "potential": self.potential.mean(axis=0),
+                "graded": self.graded.mean(axis=0),
+                "member_sd": member.std(axis=0, ddof=1) if member.shape[0] > 1 else np.zeros(member.shape[1]),
+                "member_min": member.min(axis=0),
+                "member_max": member.max(axis=0),
+            }
+        )
+
+    def targeted(self) -> pd.DataFrame:
+        """Share of cases whose decision some value of the variable moves to each class."""
+        return self._towards_frame(self.towards, "potential")
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class ExpectedInfluence(_InfluenceBase):
+    """Expected influence of each variable, with the marginal baseline beside it.
+
+    Attributes
+    ----------
+    conditional : str
+        The conditional estimator of ``pi`` (``knn``, ``copula``, ``model`` or ``marginal``).
+    expected : ndarray (N, V)
+        ``EI_i(x_n)`` under the chosen conditional.
+    marginal : ndarray (N, V)
+        The same under the marginal distribution (a baseline that ignores dependence).
+    soft : ndarray (N, V)
+        Soft EI: expected absolute change of the probability of the decided class.
+    towards : ndarray (N, V, K)
+        Class-targeted EI: probability that the variable's value moves the decision to class k.
+    member_expected : ndarray (M, N, V)
+        Each member's EI on its own decision (chosen conditional).
+    potential, graded : ndarray (N, V)
+        Potential influence (computed from the same flips).
+    diagnostics : DataFrame
+        Per variable and estimator: 90 % coverage, log score, whether held out
+        (:func:`shallownet.interpret.conditionals.scores`).
+    n_neighbors : int or None
+        k of the kNN conditional.
+    """
+
+    conditional: str
+    expected: np.ndarray
+    marginal: np.ndarray
+    soft: np.ndarray
+    towards: np.ndarray
+    member_expected: np.ndarray
+    diagnostics: pd.DataFrame
+    n_neighbors: int | None
+    measures: ClassVar[tuple] = ("expected", "marginal", "soft", "potential", "graded")
+
+    @property
+    def title(self) -> str:
+        return f"Expected influence ({self.conditional} conditional, {self.n_cases} cases)"
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per variable: mean EI (chosen conditional and marginal), soft EI, mean PI,
+        the spread of EI over members and, with ``y``, the mean EI over correctly classified
+        cases and the lower bound on the accuracy reachable without the variable."""
+        member = self.member_expected.mean(axis=1)  # (M, V)
+        frame = pd.DataFrame(
+            {
+                "variable": list(self.variables),
+                "kind": list(self.kinds),
+                "expected": self.expected.mean(axis=0),
+                "marginal": self.marginal.mean(axis=0),
+                "soft": self.soft.mean(axis=0),
+                "potential": self.potential.mean(axis=0),
+                "graded": self.graded.mean(axis=0),
+                "member_sd": member.std(axis=0, ddof=1) if member.shape[0] > 1 else np.zeros(member.shape[1]),
+                "member_min": member.min(axis=0),
+                "member_max": member.max(axis=0),
+            }
+        )
+        if self.y is not None:
+            ok = self.predicted == self.y
+            frame["expected_correct"] = self.expected[ok].mean(axis=0) if ok.any() else np.nan
+            frame["accuracy_without_lb"] = self.accuracy_bound()
+        return frame
+
+    def accuracy_bound(self) -> np.ndarray:
+        """``accuracy - mean EI_i`` per variable: the accuracy reachable without variable i
+        is at least this (needs ``y``)."""
+        if self.y is None:
+            raise ValueError("The accuracy bound needs the true classes: pass `y`.")
+        return self.accuracy - self.expected.mean(axis=0)
+
+    def targeted(self) -> pd.DataFrame:
+        """Mean class-targeted EI: the probability that the variable moves the decision to
+        each class."""
+        return self._towards_frame(self.towards, "expected")
+
+    def summary(self, digits: int = 3) -> str:
+        """The table, the conditional's diagnostics and its assumptions."""
+        text = super().summary(digits)
+        with pd.option_context("display.width", 120):
+            diag = self.diagnostics.to_string(index=False, float_format=lambda v: f"{v:.{digits}g}")
+        return (
+            f"{text}\n\nConditional diagnostics\n{diag}\n\nAssumptions ({self.conditional}): "
+            f"{cond.ASSUMPTIONS[self.conditional]}"
+        )
+
+
+# -- the shared pass --------------------------------------------------------------------------
+def _influence_pass(net, x, variables, n_grid, conditionals, exclude_self, chunk_size):
+    """Run the influence kernel over chunks of cases for every variable.
+
+    ``conditionals`` is a list of J fitted conditionals (J = 0 for potential influence only).
+    Returns a dict of per-variable lists of per-case arrays and the diagnostics per case.
+    """
+    N = x.shape[0]
+    G_max = max(candidate_count(v, n_grid) for v in variables)
+    per_row = net.n_members * G_max * widest_layer(net)
+    for c in conditionals:
+        per_row = max(per_row, getattr(c, "per_row", 0))
+    chunk = chunk_length(N, per_row, chunk_size)
+    subs = [substitution(v, n_grid) for v in variables]
+    subs = [(jnp.asarray(cols), jnp.asarray(cand.astype(x.dtype))) for cols, cand in subs]
+    kernel = partial(influence_chunk, net.params, activation=net.activation, output=net.output)
+    parts = {name: [[] for _ in variables] for name in ("chunk", "covered", "log_score")}
+    own_all = cond.codes(variables, x, n_grid)
+    for start, stop in chunk_bounds(N, chunk):
+        xc = pad_rows(x[start:stop], chunk)
+        rows = pad_rows(np.arange(start, stop), chunk)
+        masses = [cond.chunk_masses(c, xc, rows, exclude_self) for c in conditionals]
+        xj = jnp.asarray(xc)
+        n = stop - start
+        for j, (v, (cols, cand)) in enumerate(zip(variables, subs)):
+            G = cand.shape[0]
+            m = (
+                np.stack([ms[j] for ms in masses], axis=-1)
+                if masses else np.zeros((chunk, G, 0), dtype=x.dtype)
+            )
+            # Kept on the device until the end, so that the next kernel is dispatched
+            # without waiting for this one.
+            parts["chunk"][j].append((kernel(xj, cols, cand, jnp.asarray(m, dtype=x.dtype)), n))
+            if masses:
+                own = own_all[start:stop, j]
+                diag = [cond.scores(ms[j][:n], own, v.kind == "real") for ms in masses]
+                parts["covered"][j].append(np.stack([d[0] for d in diag], axis=-1))
+                parts["log_score"][j].append(np.stack([d[1] for d in diag], axis=-1))
+    out = {}
+    for j in range(len(variables)):
+        chunks = parts["chunk"][j]
+        for field in chunks[0][0]._fields:
+            pieces = [np.asarray(getattr(c, field))[:n] for c, n in chunks]
+            out.setdefault(field, []).append(np.concatenate(pieces, axis=0))
+        if conditionals:
+            out.setdefault("covered", []).append(np.concatenate(parts["covered"][j], axis=0))
+            out.setdefault("log_score", []).append(np.concatenate(parts["log_score"][j], axis=0))
+    return out
+
+
+def potential_influence(
+    model: Any,
+    X: Any,
+    y: Any = None,
+    *,
+    variables: Any = None,
+    n_grid: int = 51,
+    encoded: bool = False,
+    chunk_size: Any = "auto",
+) -> PotentialInfluence:
+    """Potential influence of every variable on every case.
+
+    ``PI_i(x) = 1`` if some candidate value of variable i changes the decision at x: a grid of
+    ``n_grid`` points over the training range of a real variable, 0/1 for a binary one, every
+    category of an enumerated one (the whole one-hot group is substituted). The graded form is
+    the share of candidates that change it.
+
+    Parameters
+    ----------
+    model : Network, ShallowNetClassifier or fitted MLPClassifier
+    X : DataFrame or array (N, n_features)
+        Raw cases; with ``encoded=True`` the encoded matrix (N, D).
+    y : array-like (N,), optional
+        True labels, for the per-true-class and correctly-classified aggregates.
+    variables : list of str, optional
+        The variables to assess (default: all).
+    n_grid : int, default 51
+    encoded : bool, default False
+    chunk_size : "auto" or int
+        Cases per chunk; memory is about ``chunk * M * G * H`` numbers.
+
+    Returns
+    -------
+    PotentialInfluence
+    """
+    n_grid = check_n_grid(n_grid)
+    chunk_size = check_chunk_size(chunk_size)
+    net, x, yi = prepare(model, X, y, encoded)
+    vars_ = select_variables(net, variables)
+    out = _influence_pass(net, x, vars_, n_grid, [], False, chunk_size)
+    return PotentialInfluence(
+        variables=tuple(v.name for v in vars_), kinds=tuple(v.kind for v in vars_),
+        classes=np.asarray(net.classes), potential=np.stack(out["potential"], axis=1),
+        graded=np.stack(out["graded"], axis=1).astype(np.float64),
+        predicted=out["base"][0].astype(np.int32), y=yi, n_grid=n_grid,
+        towards=np.stack(out["potential_towards"], axis=1),
+        member_potential=np.moveaxis(np.stack(out["member_potential"], axis=2), 1, 0),
+    )
+
+
+def expected_influence(
+    model: Any,
+    X: Any,
+    y: Any = None,
+    *,
+    conditional: str = "knn",
+    reference: Any = None,
+    n_neighbors: int | None = None,
+    variables: Any = None,
+    n_grid: int = 51,
+    encoded: bool = False,
+    chunk_size: Any = "auto",
+) -> ExpectedInfluence:
+    """Expected influence of every variable on every case, with the marginal baseline.
+
+    ``EI_i(x) = P(d(x_{-i}, X_i) != d(x) | X_{-i} = x_{-i}) = sum_g pi(g | x_{-i}) F[g]`` over
+    the variable's candidate set (see :func:`potential_influence`). For an enumerated variable
+    this is exactly ``sum_c p(c | x_{-i}) 1[d(x_{i<-e_c}) != d(x)]``. For a real variable a value
+    counts for its nearest grid point (``n_grid`` points over the training range).
+
+    Parameters
+    ----------
+    model : Network, ShallowNetClassifier or fitted MLPClassifier
+    X : DataFrame or array (N, n_features)
+        Raw cases; with ``encoded=True`` the encoded matrix.
+    y : array-like (N,), optional
+        True labels (per-true-class and correct-case aggregates, the accuracy bound).
+    conditional : {"knn", "copula", "model", "marginal"}, default "knn"
+        Estimator of the conditional distribution of a variable given the others
+        (:mod:`shallownet.interpret.conditionals`). The marginal is always computed beside it.
+    reference : DataFrame or array, optional
+        Data the conditional is estimated from (same form as ``X``). Default: ``X`` itself, and
+        then each case is left out of its own kNN neighbours and marginal.
+    n_neighbors : int, optional
+        k of the kNN conditional; default ``max(20, floor(sqrt(N_ref)))``.
+    variables : list of str, optional
+    n_grid : int, default 51
+    encoded : bool, default False
+    chunk_size : "auto" or int
+
+    Returns
+    -------
+    ExpectedInfluence
+    """
+    check_one_of("conditional", conditional, cond.CONDITIONALS)
+    n_grid = check_n_grid(n_grid)
+    chunk_size = check_chunk_size(chunk_size)
+    net, x, yi = prepare(model, X, y, encoded)
+    vars_ = select_variables(net, variables)
+    exclude_self = reference is None
+    x_ref = x if exclude_self else encode(net, reference, encoded, name="reference")
+    fitted = [cond.fit_conditional(conditional, net.variables, vars_, x_ref, n_grid, n_neighbors, exclude_self)]
+    if conditional != "marginal":
+        fitted.append(cond.fit_conditional("marginal", net.variables, vars_, x_ref, n_grid))
+    out = _influence_pass(net, x, vars_, n_grid, fitted, exclude_self, chunk_size)
+    expected = np.stack(out["expected"], axis=1).astype(np.float64)  # (N, V, J)
+    names = [c.name for c in fitted]
+    rows = []
+    for j, v in enumerate(vars_):
+        for i, name in enumerate(names):
+            rows.append(
+                {
+                    "variable": v.name, "conditional": name,
+                    "coverage90": float(out["covered"][j][:, i].mean()),
+                    "log_score": float(out["log_score"][j][:, i].mean()),
+                    "held_out": name in ("knn", "marginal") or not exclude_self,
+                }
+            )
+    return ExpectedInfluence(
+        variables=tuple(v.name for v in vars_), kinds=tuple(v.kind for v in vars_),
+        classes=np.asarray(net.classes), potential=np.stack(out["potential"], axis=1),
+        graded=np.stack(out["graded"], axis=1).astype(np.float64),
+        predicted=out["base"][0].astype(np.int32), y=yi, n_grid=n_grid,
+        conditional=conditional, expected=expected[:, :, 0], marginal=expected[:, :, -1],
+        soft=np.stack(out["soft"], axis=1)[:, :, 0].astype(np.float64),
+        towards=np.stack(out["towards"], axis=1)[..., 0].astype(np.float64),
+        member_expected=np.moveaxis(np.stack(out["member_expected"], axis=2)[..., 0], 1, 0).astype(np.float64),
+        diagnostics=pd.DataFrame(rows),
+        n_neighbors=getattr(fitted[0], "k", None),
+    )
