@@ -15,7 +15,7 @@ import sys
 import warnings
 from pathlib import Path
 
-COMMANDS = ("analyze",)
+COMMANDS = ("analyze", "compare")
 
 
 def enable_compilation_cache() -> Path | None:

@@ -69,7 +69,7 @@ class Section:
         return self
 
     def table(self, name: str, frame: pd.DataFrame, caption: str = "", max_rows: int = 40,
-              digits: int = 3) -> "Section":
+              digits: int = 4) -> "Section":
         """A table, shown up to ``max_rows`` rows and written in full to ``tables/<name>.csv``."""
         self.blocks.append(("table", (name, frame, caption, max_rows, digits)))
         return self
@@ -102,7 +102,7 @@ class Report:
         (folder / "figures").mkdir(parents=True, exist_ok=True)
         (folder / "tables").mkdir(parents=True, exist_ok=True)
         written: list[Path] = []
-        used: set[str] = set()
+        used: dict[str, set[str]] = {"table": set(), "figure": set()}
         parts = [
             "<!DOCTYPE html>",
             '<html lang="en"><head><meta charset="utf-8">',
@@ -133,7 +133,7 @@ class Report:
                         parts.append("<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in payload) + "</ul>")
                 elif kind == "table":
                     name, frame, caption, max_rows, digits = payload
-                    name = _unique(_slug(name), used)
+                    name = _unique(_slug(name), used["table"])
                     path = folder / "tables" / f"{name}.csv"
                     frame.to_csv(path, index=False)
                     written.append(path)
@@ -150,7 +150,7 @@ class Report:
                     )
                 elif kind == "figure":
                     name, fig, caption = payload
-                    name = _unique(_slug(name), used)
+                    name = _unique(_slug(name), used["figure"])
                     path = folder / "figures" / f"{name}.png"
                     fig.savefig(path, dpi=dpi, bbox_inches="tight")
                     plt.close(fig)

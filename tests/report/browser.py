@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -29,24 +30,31 @@ def find_chromium() -> str | None:
     return None
 
 
+_LAUNCHER = """
+import os, sys
+r, w = int(sys.argv[1]), int(sys.argv[2])
+hi_r, hi_w = os.dup(r), os.dup(w)
+os.dup2(hi_r, 3)
+os.dup2(hi_w, 4)
+os.set_inheritable(3, True)
+os.set_inheritable(4, True)
+os.execv(sys.argv[3], sys.argv[3:])
+"""
+
+
 class _Pipe:
     def __init__(self, binary: str, user_dir: str):
         to_chrome_r, self._w = os.pipe()
         self._r, from_chrome_w = os.pipe()
 
-        def child_fds():
-            # Chromium reads commands on fd 3 and writes replies on fd 4. Move both ends out of
-            # the way first so the two dup2 calls cannot overwrite each other.
-            os.dup2(to_chrome_r, 100)
-            os.dup2(from_chrome_w, 101)
-            os.dup2(100, 3)
-            os.dup2(101, 4)
-
+        # Chromium reads commands on fd 3 and writes replies on fd 4. A tiny Python launcher
+        # moves the pipe ends there (via fds out of the way) and execs Chromium, so this
+        # multithreaded process needs no preexec_fn.
         self.proc = subprocess.Popen(
-            [binary, *FLAGS, f"--user-data-dir={user_dir}", "about:blank"],
-            close_fds=False,
+            [sys.executable, "-c", _LAUNCHER, str(to_chrome_r), str(from_chrome_w),
+             binary, *FLAGS, f"--user-data-dir={user_dir}", "about:blank"],
+            pass_fds=(to_chrome_r, from_chrome_w),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            preexec_fn=child_fds,
         )
         os.close(to_chrome_r)
         os.close(from_chrome_w)

@@ -1,0 +1,291 @@
+"""The whole analysis of one table: train, read, measure, compare.
+
+:func:`analyze` runs every method of the library on a table and returns an :class:`Analysis`
+holding each result object; :mod:`shallownet.report` turns it into the HTML report and
+``results.json``. Nothing here draws or prints: progress goes through a callback.
+
+Steps (each timed):
+
+1. data: rows without a target are dropped (reported); a stratified, seeded train/test split;
+2. model: an ensemble of :class:`ShallowNetClassifier` (rows with missing values and constant
+   columns dropped and reported);
+3. weights: weight tables, Garson, Olden, Milne, hidden activity, output deltas, OR/AND logic;
+4. influence: potential influence, expected influence with the chosen conditional (kNN by
+   default) beside the marginal baseline, on the complete training rows;
+5. sensitivity: partial derivatives (training rows), grouped permutation importance (test rows),
+   a Lek profile of the most influential variable;
+6. baseline: logistic regression on the same variables (statsmodels inference when the
+   maximum-likelihood estimate exists, else a note and the penalised fit only), the held-out
+   comparison with bootstrap intervals, and the per-variable side-by-side ranking;
+7. information plane (optional): I(X;T) and I(T;Y) per layer over a training run.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .baselines import compare, fit_logistic, side_by_side
+from .baselines.logistic import LogisticFitError, SeparationError
+from .interpret import (
+    expected_influence,
+    garson,
+    hidden_activity,
+    hidden_logic,
+    milne,
+    olden,
+    output_deltas,
+    permutation_importance,
+    potential_influence,
+    profile,
+    sensitivity,
+    weight_table,
+)
+from .training import ShallowNetClassifier
+
+STEPS = ("data", "model", "weights", "influence", "sensitivity", "baseline", "information plane")
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Analysis:
+    """Everything :func:`analyze` computed; each field is a result object or plain data."""
+
+    source: str
+    target: str
+    settings: dict
+    X_train: pd.DataFrame
+    X_test: pd.DataFrame
+    y_train: pd.Series
+    y_test: pd.Series
+    dropped_target_rows: int
+    model: ShallowNetClassifier
+    test_accuracy: float
+    n_test_complete: int
+    results: dict
+    notes: list = field(default_factory=list)
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def classes(self) -> list:
+        return list(self.model.classes_)
+
+    def variable_table(self) -> pd.DataFrame:
+        """One row per variable: every per-variable figure the analysis produced."""
+        r = self.results
+        rows = {v.name: {"variable": v.name, "kind": v.kind} for v in self.model.network_.variables}
+        frame = pd.DataFrame(rows.values())
+
+        def join(values: pd.Series, name: str):
+            nonlocal frame
+            frame = frame.merge(values.rename(name), left_on="variable", right_index=True, how="left")
+
+        g = r["garson"].to_frame()
+        join(g.set_index("variable")["mean"], "garson")
+        join(_olden_overall(r["olden"].to_frame()), "olden_abs")
+        m = r["milne"].to_frame()
+        join(m.groupby("variable")["mean"].apply(lambda s: float(np.mean(np.abs(s)))), "milne_abs")
+        s = r["sensitivity"].to_frame()
+        join(s.groupby("variable")["rms"].mean(), "pad_rms")
+        ei = r["expected"].to_frame().set_index("variable")
+        join(ei["potential"], "potential")
+        join(ei["expected"], "expected")
+        join(ei["marginal"], "expected_marginal")
+        join(ei["accuracy_without_lb"], "accuracy_without_lb")
+        p = r["permutation"].to_frame().set_index("variable")
+        join(p["importance_mean"], "permutation")
+        return frame
+
+
+def _olden_overall(frame: pd.DataFrame) -> pd.Series:
+    """One Olden figure per variable: mean |value| over the per-class rows (not contrasts)."""
+    per_class = frame[~frame["output"].astype(str).str.contains(" vs ")]
+    if per_class.empty:
+        per_class = frame
+    return per_class.groupby("variable")["mean"].apply(lambda s: float(np.mean(np.abs(s))))
+
+
+def usable_rows(model: ShallowNetClassifier, X: pd.DataFrame) -> np.ndarray:
+    """Rows the fitted model can encode: no missing value, no category unseen in training."""
+    ok = np.ones(len(X), dtype=bool)
+    for v in model.encoder_.variables_:
+        column = X[v.name]
+        ok &= column.notna().to_numpy()
+        if v.kind == "enumerated":
+            ok &= column.isin(list(v.categories)).to_numpy()
+    return ok
+
+
+def split_table(X: pd.DataFrame, y: pd.Series, test_size: float, seed: int):
+    """Stratified (when every class has 2 rows), seeded train/test split."""
+    from sklearn.model_selection import train_test_split
+
+    counts = y.value_counts()
+    stratify = y if counts.min() >= 2 else None
+    return train_test_split(X, y, test_size=test_size, random_state=seed, stratify=stratify)
+
+
+def analyze(
+    X: pd.DataFrame,
+    y: Any,
+    *,
+    source: str = "data",
+    hidden_layer_sizes: Sequence[int] = (8,),
+    activation: str = "logistic",
+    n_members: int = 8,
+    max_iter: int = 500,
+    test_size: float = 0.25,
+    categorical: Sequence[str] | None = None,
+    conditional: str = "knn",
+    n_bootstrap: int = 1000,
+    information_plane: bool = False,
+    random_state: int = 0,
+    progress: Callable[[str, int, int], None] | None = None,
+    verbose: bool = False,
+) -> Analysis:
+    """Run the whole analysis of ``(X, y)``; see the module docstring for the steps.
+
+    Parameters
+    ----------
+    X : DataFrame
+        Input variables (text, categorical and boolean columns are enumerated).
+    y : array-like
+        Class labels; rows without one are dropped (reported).
+    progress : callable ``(step_name, step_index, n_steps)``, optional
+        Called before each step.
+    verbose : bool
+        Show the training progress bar (stderr).
+
+    Returns
+    -------
+    Analysis
+        Every result object, the fitted model, the split, notes on what was dropped or
+        reported along the way, and the time each step took.
+    """
+    if not isinstance(X, pd.DataFrame):
+        raise TypeError(f"`X` must be a pandas DataFrame. Got {type(X).__name__}.")
+    y = pd.Series(np.asarray(y), index=X.index, name=getattr(y, "name", None) or "target")
+    if not 0 < test_size < 1:
+        raise ValueError(f"`test_size` must be between 0 and 1. Got {test_size!r}.")
+    steps = [s for s in STEPS if information_plane or s != "information plane"]
+    timings: dict[str, float] = {}
+    results: dict[str, Any] = {}
+
+    def step(name: str) -> float:
+        if progress is not None:
+            progress(name, steps.index(name), len(steps))
+        return time.perf_counter()
+
+    t = step("data")
+    keep = y.notna().to_numpy()
+    dropped_target = int((~keep).sum())
+    notes = [f"Dropped {dropped_target} rows without a target value."] if dropped_target else []
+    X, y = X[keep], y[keep]
+    X_train, X_test, y_train, y_test = split_table(X, y, test_size, random_state)
+    timings["data"] = time.perf_counter() - t
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        t = step("model")
+        model = ShallowNetClassifier(
+            hidden_layer_sizes=tuple(hidden_layer_sizes), activation=activation, n_members=n_members,
+            max_iter=max_iter, categorical=list(categorical) if categorical else None,
+            missing="drop", constant="drop", random_state=random_state, verbose=verbose,
+        ).fit(X_train, y_train)
+        train_rows = usable_rows(model, X_train)
+        test_rows = usable_rows(model, X_test)
+        Xtr, ytr = X_train[train_rows], y_train[train_rows]
+        Xte, yte = X_test[test_rows], y_test[test_rows]
+        if (~test_rows).any():
+            notes.append(f"{int((~test_rows).sum())} test rows with missing values or categories not seen "
+                         "in training were left out of every held-out figure.")
+        accuracy = float(np.mean(model.predict(Xte) == yte.to_numpy()))
+        timings["model"] = time.perf_counter() - t
+
+        t = step("weights")
+        hidden = bool(model.network_.hidden_sizes)
+        results["weights"] = weight_table(model)
+        results["garson"] = garson(model)
+        results["olden"] = olden(model)
+        results["milne"] = milne(model)
+        results["activity"] = hidden_activity(model, Xtr, ytr) if hidden else None
+        results["deltas"] = output_deltas(model) if hidden else None
+        results["logic"] = hidden_logic(model, Xtr) if hidden else None
+        timings["weights"] = time.perf_counter() - t
+
+        t = step("influence")
+        results["expected"] = expected_influence(model, Xtr, ytr, conditional=conditional)
+        results["potential"] = potential_influence(model, Xtr, ytr)
+        timings["influence"] = time.perf_counter() - t
+
+        t = step("sensitivity")
+        results["sensitivity"] = sensitivity(model, Xtr)
+        results["permutation"] = permutation_importance(model, Xte, yte, random_state=random_state)
+        ranked = results["expected"].to_frame().sort_values("expected", ascending=False)
+        results["profile"] = profile(model, Xtr, ranked["variable"].iloc[0])
+        timings["sensitivity"] = time.perf_counter() - t
+
+        t = step("baseline")
+        logistic, logistic_note = fit_baseline(Xtr, ytr, model, random_state)
+        if logistic_note:
+            notes.append(logistic_note)
+        results["logistic"] = logistic
+        results["comparison"] = compare(model, Xte, yte, baseline=logistic, n_bootstrap=n_bootstrap,
+                                        random_state=random_state)
+        analysis = Analysis(source, str(y.name), {}, X_train, X_test, y_train, y_test, dropped_target,
+                            model, accuracy, int(test_rows.sum()), results)
+        table = analysis.variable_table().set_index("variable")
+        importances = {
+            "olden |CW|": table["olden_abs"],
+            "garson": table["garson"],
+            "partial derivative rms": table["pad_rms"],
+            "expected influence": table["expected"],
+        }
+        with_lr = logistic if logistic.coefficients is not None else None
+        results["side_by_side"] = side_by_side(importances, with_lr)
+        timings["baseline"] = time.perf_counter() - t
+
+        if information_plane:
+            t = step("information plane")
+            results["information_plane"] = _information_plane(model, Xtr, ytr, random_state)
+            timings["information plane"] = time.perf_counter() - t
+    notes.extend(dict.fromkeys(str(w.message) for w in caught))
+
+    settings = {
+        "hidden_layer_sizes": list(hidden_layer_sizes), "activation": activation, "n_members": n_members,
+        "max_iter": max_iter, "test_size": test_size, "conditional": conditional,
+        "n_bootstrap": n_bootstrap, "random_state": random_state, "shallownet": __version__,
+    }
+    return Analysis(source, str(y.name), settings, X_train, X_test, y_train, y_test, dropped_target, model,
+                    accuracy, int(test_rows.sum()), results, notes, timings)
+
+
+def fit_baseline(X, y, model, random_state):
+    """Logistic regression on the network's variables; returns ``(fit, note)``.
+
+    Statsmodels inference is attempted first; when the maximum-likelihood estimate does not
+    exist (separation) or fails, the penalised fit alone is returned with a note saying so.
+    """
+    try:
+        return fit_logistic(X, y, encoder=model.encoder_, random_state=random_state), ""
+    except SeparationError as exc:
+        fit = fit_logistic(X, y, encoder=model.encoder_, inference=False, random_state=random_state)
+        return fit, (
+            "Maximum-likelihood logistic regression does not exist on these data (perfect "
+            f"separation): {exc} The comparison uses the penalised logistic regression; "
+            "coefficients are shown without standard errors."
+        )
+    except LogisticFitError as exc:
+        fit = fit_logistic(X, y, encoder=model.encoder_, inference=False, random_state=random_state)
+        return fit, f"Logistic-regression inference failed ({exc}); the penalised fit is used."
+
+
+def _information_plane(model, X, y, random_state):
+    from .information import information_plane
+
+    return information_plane(model, X, y, random_state=random_state)

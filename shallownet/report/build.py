@@ -1,0 +1,405 @@
+"""Turn an :class:`~shallownet.analysis.Analysis` into the report folder.
+
+The folder holds ``index.html`` (readable offline), ``figures/*.png``, ``tables/*.csv`` (every
+table in full), ``results.json`` (schema :data:`RESULTS_SCHEMA`, version
+:data:`SCHEMA_VERSION`) and ``model.npz`` (the fitted ensemble, :func:`shallownet.load`).
+:func:`write_analysis` writes into a temporary sibling folder and renames it at the end, so an
+interrupted run leaves no half report, and it never replaces an existing folder unless asked.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..results import to_jsonable
+from .html import Report
+from .schema import validate
+
+SCHEMA_VERSION = 1
+
+_NUMBER_OR_NULL = {"type": ["number", "null"]}
+RESULTS_SCHEMA: dict = {
+    "type": "object",
+    "required": ["schema_version", "shallownet_version", "created", "source", "target", "classes",
+                 "data", "model", "variables", "comparison", "findings", "notes", "timings"],
+    "additionalProperties": False,
+    "properties": {
+        "schema_version": {"const": SCHEMA_VERSION},
+        "shallownet_version": {"type": "string"},
+        "created": {"type": "string"},
+        "source": {"type": "string"},
+        "target": {"type": "string"},
+        "classes": {"type": "array", "items": {"type": ["string", "number", "boolean"]}},
+        "data": {
+            "type": "object",
+            "required": ["n_rows", "n_train", "n_test", "n_test_complete", "dropped_target_rows",
+                         "dropped_training_rows", "dropped_columns", "class_counts"],
+            "properties": {
+                "n_rows": {"type": "integer", "minimum": 0},
+                "n_train": {"type": "integer", "minimum": 0},
+                "n_test": {"type": "integer", "minimum": 0},
+                "n_test_complete": {"type": "integer", "minimum": 0},
+                "dropped_target_rows": {"type": "integer", "minimum": 0},
+                "dropped_training_rows": {"type": "integer", "minimum": 0},
+                "dropped_columns": {"type": "array", "items": {"type": "string"}},
+                "class_counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+            },
+        },
+        "model": {
+            "type": "object",
+            "required": ["hidden_layer_sizes", "activation", "output", "n_members", "epochs",
+                         "test_accuracy", "settings"],
+            "properties": {
+                "hidden_layer_sizes": {"type": "array", "items": {"type": "integer"}},
+                "activation": {"type": "string"},
+                "output": {"enum": ["softmax", "sigmoid"]},
+                "n_members": {"type": "integer", "minimum": 1},
+                "epochs": {"type": "integer", "minimum": 0},
+                "test_accuracy": {"type": "number"},
+                "settings": {"type": "object"},
+            },
+        },
+        "variables": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["variable", "kind", "garson", "olden_abs", "milne_abs", "pad_rms",
+                             "potential", "expected", "expected_marginal", "accuracy_without_lb",
+                             "permutation"],
+                "properties": {
+                    "variable": {"type": "string"},
+                    "kind": {"enum": ["real", "enumerated", "binary"]},
+                    "minimum": _NUMBER_OR_NULL,
+                    "maximum": _NUMBER_OR_NULL,
+                    "categories": {"type": "array"},
+                    **{k: _NUMBER_OR_NULL for k in ("garson", "olden_abs", "milne_abs", "pad_rms", "potential",
+                                                    "expected", "expected_marginal", "accuracy_without_lb",
+                                                    "permutation")},
+                },
+            },
+        },
+        "comparison": {
+            "type": "object",
+            "required": ["n", "metrics"],
+            "properties": {
+                "n": {"type": "integer"},
+                "metrics": {"type": "array", "items": {"type": "object", "required": ["metric", "network", "logistic",
+                                                                                        "difference", "diff_low",
+                                                                                        "diff_high"]}},
+            },
+        },
+        "logistic": {"type": ["object", "null"]},
+        "information_plane": {"type": ["array", "null"]},
+        "findings": {"type": "array", "items": {"type": "string"}},
+        "notes": {"type": "array", "items": {"type": "string"}},
+        "timings": {"type": "object", "additionalProperties": {"type": "number"}},
+    },
+}
+
+
+# -- findings ------------------------------------------------------------------------------
+def findings(a) -> list[str]:
+    """Plain-language statements of the strongest findings, each with its uncertainty."""
+    out = []
+    comp = a.results["comparison"].to_frame().set_index("metric")
+    acc = comp.loc["accuracy"]
+    text = (f"On {a.n_test_complete} held-out cases the network classifies {acc['network']:.1%} correctly "
+            f"and logistic regression {acc['logistic']:.1%}")
+    if acc["diff_low"] == acc["diff_high"] == 0:
+        text += "; the two models are right and wrong on exactly the same cases."
+    else:
+        text += (f"; the difference is {acc['difference']:+.1%} (95% interval {acc['diff_low']:+.1%} to "
+                 f"{acc['diff_high']:+.1%}).")
+        if acc["diff_low"] <= 0 <= acc["diff_high"]:
+            text += " The interval includes zero: the data do not show either model to be more accurate."
+    out.append(text)
+    table = a.variable_table().sort_values("expected", ascending=False)
+    top = table.iloc[0]
+    ei = a.results["expected"].to_frame().set_index("variable")
+    spread = ei.loc[top["variable"], "member_sd"]
+    out.append(
+        f"The most influential variable is {top['variable']}: changing it alone could change the decision "
+        f"for {top['potential']:.0%} of training cases, and given the other variables such a change is "
+        f"expected for {top['expected']:.1%} of them (sd over members {spread:.1%}). Even without it, a "
+        f"classifier can reach at least {top['accuracy_without_lb']:.1%} training accuracy (the network's "
+        "accuracy minus this expected influence)."
+    )
+    shared = table[(table["expected_marginal"] > 0.05) & (table["expected_marginal"] > 4 * table["expected"])]
+    for _, row in shared.iterrows():
+        out.append(
+            f"{row['variable']} looks influential on its own (marginal expected influence "
+            f"{row['expected_marginal']:.1%}) but little of that survives once the other variables are known "
+            f"({row['expected']:.1%}): what it says is largely said by the others too."
+        )
+    idle = table[(table["expected"] < 0.005) & (table["potential"] < 0.05)]
+    if len(idle):
+        out.append(
+            "Variables that hardly ever change the decision: "
+            + ", ".join(f"{r['variable']} (potential {r['potential']:.1%}, expected {r['expected']:.2%})"
+                        for _, r in idle.iterrows()) + "."
+        )
+    agree = a.results["side_by_side"].agreement if hasattr(a.results["side_by_side"], "agreement") else None
+    if isinstance(agree, pd.DataFrame) and len(agree):
+        row = agree[(agree["method_a"] == "olden |CW|") & (agree["method_b"] == "expected influence")]
+        if len(row):
+            r = row.iloc[0]
+            out.append(
+                f"Weight-based and probabilistic readings {'agree' if r['spearman'] > 0.6 else 'disagree'} "
+                f"on the ranking: Spearman correlation between Olden's connection weights and expected "
+                f"influence {r['spearman']:.2f} over {int(r['n'])} variables."
+            )
+    return out
+
+
+# -- figures -------------------------------------------------------------------------------
+def _figure(draw, *args, figsize=(7, 4), **kwargs):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=figsize)
+    draw(*args, ax=ax, **kwargs)
+    fig.tight_layout()
+    return fig
+
+
+def _training_curve(model, ax=None):
+    hist = model.history_
+    loss = hist["train_loss"]
+    ax.plot(np.arange(1, len(loss) + 1), loss, color="#2c6fb7", alpha=0.5, lw=1)
+    all_active = ~np.isnan(loss).any(axis=1)
+    epochs = np.arange(1, len(loss) + 1)
+    ax.plot(epochs[all_active], loss[all_active].mean(axis=1), color="black", lw=2,
+            label="mean over members (while all train)")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training loss (cross-entropy + penalty)")
+    ax.set_yscale("log")
+    ax.legend()
+    ax.set_title(f"Training of {model.network_.n_members} members")
+
+
+# -- the report ----------------------------------------------------------------------------
+def build_report(a) -> Report:
+    """The HTML report of an analysis (figures drawn here; nothing is written yet)."""
+    from ..plots.baselines import plot_calibration, plot_importance_vs_coefficient, plot_metrics, plot_roc
+    from ..plots.influence import plot_influence, plot_influence_heatmap
+    from ..plots.sensitivity import plot_profile, plot_sensitivity, plot_surface
+    from ..plots.weights import plot_hidden_activity, plot_importance, plot_network
+    from ..interpret import decision_surface
+
+    r = a.results
+    model = a.model
+    net = model.network_
+    enc = model.encoder_
+    created = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    arch = "-".join(str(s) for s in (enc.n_features_out_, *net.hidden_sizes, net.n_outputs))
+    rep = Report(
+        f"shallownet analysis: {a.target} from {a.source}",
+        subtitle=f"{created} · shallownet {a.settings.get('shallownet', '')} · network {arch} "
+                 f"({net.activation}, {net.output} output, {net.n_members} members)",
+    )
+
+    sec = rep.section("Summary")
+    sec.findings(findings(a))
+    if a.notes:
+        sec.subheading("What was dropped or reported on the way")
+        sec.bullets(a.notes)
+
+    sec = rep.section("Data and encoding")
+    counts = pd.concat([a.y_train.value_counts().rename("train"), a.y_test.value_counts().rename("test")], axis=1)
+    sec.text(
+        f"{len(a.X_train) + len(a.X_test)} rows with a target ({a.dropped_target_rows} without one dropped), "
+        f"split {len(a.X_train)} for training and {len(a.X_test)} held out (stratified, seed "
+        f"{a.settings.get('random_state')}). Real variables are scaled to [0, 1] with the training minimum "
+        "and maximum; enumerated variables become groups of one-hot columns and are treated as one variable "
+        "everywhere below."
+    )
+    sec.table("variables", enc.describe(), "Variables as encoded (min and max in raw units).")
+    sec.table("class-counts", counts.rename_axis("class").reset_index(), "Rows per class.")
+    if enc.n_dropped_rows_ or enc.dropped_columns_:
+        sec.callout(
+            f"Dropped {enc.n_dropped_rows_} training rows with missing values"
+            + (f" and the constant columns {enc.dropped_columns_}" if enc.dropped_columns_ else "") + "."
+        )
+
+    sec = rep.section("Model and training")
+    sec.text(
+        f"An ensemble of {net.n_members} networks {arch} with {net.activation} hidden units, trained together "
+        f"from different initial weights for up to {a.settings.get('max_iter')} epochs (Adam; stopped after "
+        f"{model.n_iter_} epochs). Predictions average the members' probabilities. Held-out accuracy: "
+        f"{a.test_accuracy:.3f} on {a.n_test_complete} complete test rows."
+    )
+    sec.figure("training-curve", _figure(_training_curve, model), "Training loss per epoch, each member and the mean.")
+
+    sec = rep.section("Weights")
+    sec.text(
+        "What the weights say. Garson's shares, Olden's connection weights and Milne's signed shares read "
+        "the weight matrices directly; an enumerated variable is summarised by the range of its centred "
+        "category values (category weights are identified only as contrasts). Mean and sd are over members."
+    )
+    sec.figure("network-diagram",
+               plot_network(r["weights"], r["activity"]).figure if r["activity"] is not None else
+               plot_network(r["weights"]).figure,
+               "Neural interpretation diagram of member 0: edge width is |weight|, red positive, blue "
+               "negative; F is the share of training cases on which a hidden node fires.")
+    sec.figure("olden", _figure(plot_importance, r["olden"], figsize=(8, 4.5)),
+               "Olden's connection weights per class (bars: mean over members; lines: ±1 sd).")
+    sec.figure("garson", _figure(plot_importance, r["garson"]), "Garson's relative importance (shares sum to 1).")
+    sec.table("garson", r["garson"].to_frame(), "Garson importance.")
+    sec.table("olden", r["olden"].to_frame(), "Olden connection weights per class and class contrast.")
+    sec.table("milne", r["milne"].to_frame(), "Milne's signed importance.")
+    if r["activity"] is not None:
+        sec.subheading("Hidden nodes")
+        sec.figure("hidden-activity", _figure(plot_hidden_activity, r["activity"]),
+                   "How often each hidden node fires, by true class.")
+        sec.table("hidden-activity", r["activity"].to_frame(), "Firing frequencies near 1 and near 0.")
+        sec.table("output-deltas", r["deltas"].to_frame(), "Delta between outputs: which class each hidden node favours.")
+        sec.table("hidden-logic", r["logic"].to_frame(), "OR / AND reading of the hidden nodes for each output.")
+
+    sec = rep.section("Influence and sensitivity")
+    ei = r["expected"]
+    sec.text(
+        "Potential influence: the share of cases whose decision changes for some value of the variable "
+        "(others held fixed). Expected influence: the probability that the variable's value, drawn from its "
+        f"distribution given the other variables ({a.settings.get('conditional')} conditional), changes the "
+        "decision; the marginal version (ignoring the other variables) is shown beside it as a baseline "
+        "that overstates the influence of variables that others predict. Accuracy without a variable is "
+        "at least the network's accuracy minus its expected influence."
+    )
+    sec.figure("influence", _figure(plot_influence, ei, figsize=(8, 4.5)), "Potential and expected influence per variable.")
+    sec.table("influence", ei.to_frame(), "Influence per variable (means over training cases).")
+    sec.table("influence-by-class", ei.aggregate(by="true"), "Expected influence per true class.")
+    sec.figure("influence-cases", _figure(plot_influence_heatmap, ei, figsize=(8, 4.5)),
+               "Expected influence per case (rows) and variable (columns).")
+    sec.subheading("Gradients and profiles")
+    sec.figure("sensitivity", _figure(plot_sensitivity, r["sensitivity"]),
+               "Partial derivatives: mean against sd over cases (per class).")
+    sec.table("sensitivity", r["sensitivity"].to_frame(), "Partial derivatives of the class probabilities.")
+    sec.table("permutation", r["permutation"].to_frame(), "Permutation importance on held-out rows (a one-hot group permuted as one).")
+    sec.figure("profile", _figure(plot_profile, r["profile"]),
+               "Lek profile of the most influential variable, the others held at quantile groups.")
+    real = [v.name for v in net.variables if v.kind == "real"]
+    ranked = [n for n in ei.to_frame().sort_values("expected", ascending=False)["variable"] if n in real]
+    if len(ranked) >= 2:
+        train_rows = a.X_train[[v.name for v in net.variables]].dropna()
+        surface = decision_surface(model, train_rows, ranked[:2])
+        sec.figure("decision-surface", _figure(plot_surface, surface),
+                   f"Decision over {ranked[0]} and {ranked[1]}, the other variables at their medians.")
+
+    sec = rep.section("Comparison with logistic regression")
+    comp = r["comparison"]
+    sec.text(comp.summary().split("\n")[2] if len(comp.summary().split("\n")) > 2 else "")
+    sec.table("comparison", comp.to_frame(), "Held-out metrics with 95% paired bootstrap intervals of the difference.")
+    sec.figure("metrics", _figure(plot_metrics, comp, kind="difference"), "Network minus logistic regression, with 95% intervals.")
+    sec.figure("roc", _figure(plot_roc, comp), "ROC curves on held-out rows.")
+    sec.figure("calibration", _figure(plot_calibration, comp), "Calibration on held-out rows.")
+    logistic = r["logistic"]
+    if logistic.coefficients is not None:
+        sec.table("logistic-coefficients", logistic.coefficients.to_frame(),
+                  "Logistic regression (statsmodels): coefficients per [0, 1] range, odds ratios, intervals.")
+    side = r["side_by_side"]
+    sec.table("side-by-side", side.to_frame(), "Per-variable importance from each method, with ranks.")
+    if logistic.coefficients is not None:
+        sec.figure("importance-vs-coefficient",
+                   _figure(plot_importance_vs_coefficient, side, "expected influence"),
+                   "Expected influence against the logistic coefficient.")
+
+    if "information_plane" in r:
+        from ..plots.information import plot_information_plane
+
+        sec = rep.section("Information plane")
+        sec.text("Mutual information between each layer and the inputs, I(X;T), and the labels, I(T;Y), "
+                 "over a training run with parameter snapshots (estimator settings in the table).")
+        sec.figure("information-plane", _figure(plot_information_plane, r["information_plane"], figsize=(7, 5)),
+                   "Information plane, one trajectory per layer coloured by epoch.")
+        sec.table("information-plane", r["information_plane"].to_frame(), "I(X;T) and I(T;Y) per layer and epoch.")
+
+    sec = rep.section("Reproducibility")
+    sec.table("settings", pd.DataFrame({"setting": list(a.settings), "value": [str(v) for v in a.settings.values()]}),
+              "Settings of this analysis.")
+    sec.table("timings", pd.DataFrame({"step": list(a.timings), "seconds": list(a.timings.values())}),
+              "Time per step (seconds; the first run of a session includes compilation).")
+    return rep
+
+
+def results_json(a) -> dict:
+    """The machine-readable results (validated against :data:`RESULTS_SCHEMA`)."""
+    model = a.model
+    net = model.network_
+    enc = model.encoder_
+    table = a.variable_table()
+    variables = []
+    for v, (_, row) in zip(net.variables, table.iterrows()):
+        entry = to_jsonable(row.to_dict())
+        entry.update({"minimum": v.minimum, "maximum": v.maximum,
+                      "categories": to_jsonable(list(v.categories)) if v.kind == "enumerated" else []})
+        variables.append(entry)
+    counts = a.y_train.value_counts().add(a.y_test.value_counts(), fill_value=0)
+    logistic = a.results["logistic"]
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "shallownet_version": a.settings.get("shallownet", ""),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "source": a.source,
+        "target": a.target,
+        "classes": to_jsonable(a.classes),
+        "data": {
+            "n_rows": int(len(a.X_train) + len(a.X_test)),
+            "n_train": int(len(a.X_train)),
+            "n_test": int(len(a.X_test)),
+            "n_test_complete": int(a.n_test_complete),
+            "dropped_target_rows": int(a.dropped_target_rows),
+            "dropped_training_rows": int(enc.n_dropped_rows_),
+            "dropped_columns": list(enc.dropped_columns_),
+            "class_counts": {str(k): int(v) for k, v in counts.items()},
+        },
+        "model": {
+            "hidden_layer_sizes": list(net.hidden_sizes),
+            "activation": net.activation,
+            "output": net.output,
+            "n_members": net.n_members,
+            "epochs": int(model.n_iter_),
+            "test_accuracy": float(a.test_accuracy),
+            "settings": to_jsonable(a.settings),
+        },
+        "variables": variables,
+        "comparison": {"n": int(a.n_test_complete), "metrics": to_jsonable(a.results["comparison"].to_frame())},
+        "logistic": None if logistic.coefficients is None else {
+            "coefficients": to_jsonable(logistic.coefficients.to_frame())},
+        "information_plane": to_jsonable(a.results["information_plane"].to_frame())
+        if "information_plane" in a.results else None,
+        "findings": findings(a),
+        "notes": list(a.notes),
+        "timings": {k: float(v) for k, v in a.timings.items()},
+    }
+    validate(doc, RESULTS_SCHEMA)
+    return doc
+
+
+def write_analysis(a, folder: str | os.PathLike, force: bool = False) -> Path:
+    """Write the report folder atomically; refuse an existing ``folder`` unless ``force``."""
+    from ..io import save
+
+    folder = Path(folder)
+    if folder.exists() and not force:
+        raise FileExistsError(f"{folder} exists; pass --force (force=True) to replace it.")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        build_report(a).write(tmp)
+        (tmp / "results.json").write_text(json.dumps(results_json(a), indent=2), encoding="utf-8")
+        save(a.model, tmp / "model.npz")
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder

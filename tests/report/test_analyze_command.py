@@ -1,0 +1,188 @@
+"""``shallownet analyze`` and ``shallownet compare`` end to end.
+
+One penguins analysis (a quick configuration) is run once per module and inspected from many
+sides: the folder's contents, results.json against its schema, the model file, a real browser.
+Awkward CSVs and every bad-input path are checked separately.
+"""
+
+import json
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import shallownet as sn
+from shallownet.cli import main
+from shallownet.report import validate
+from shallownet.report.build import RESULTS_SCHEMA
+
+from .browser import find_chromium, inspect_page
+
+QUICK = ["--quiet", "--members", "2", "--epochs", "150", "--bootstrap", "100"]
+
+
+@pytest.fixture(autouse=True)
+def cache_dir(monkeypatch, tmp_path_factory):
+    monkeypatch.setenv("SHALLOWNET_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "jax-cache"))
+
+
+@pytest.fixture(scope="module")
+def penguins_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("penguins") / "report"
+    code = main(["analyze", "--out", str(out), *QUICK])
+    assert code == 0
+    return out
+
+
+def test_report_folder_contents(penguins_report):
+    out = penguins_report
+    page = (out / "index.html").read_text(encoding="utf-8")
+    for section in ["Summary", "Data and encoding", "Model and training", "Weights",
+                    "Influence and sensitivity", "Comparison with logistic regression"]:
+        assert f">{section}</h2>" in page
+    for fig in ["network-diagram", "olden", "influence", "roc", "training-curve", "decision-surface"]:
+        assert (out / "figures" / f"{fig}.png").stat().st_size > 2000
+        assert f'src="figures/{fig}.png"' in page
+    variables = pd.read_csv(out / "tables" / "variables.csv")
+    assert variables["variable"].tolist() == ["island", "bill_length_mm", "bill_depth_mm",
+                                              "flipper_length_mm", "body_mass_g", "sex"]
+    assert "http://" not in page and "https://" not in page
+    assert "perfect separation" in page  # the logistic MLE does not exist on penguins: said plainly
+
+
+def test_results_json_follows_its_schema_and_the_tables(penguins_report):
+    doc = json.loads((penguins_report / "results.json").read_text())
+    validate(doc, RESULTS_SCHEMA)
+    assert doc["classes"] == ["Adelie", "Chinstrap", "Gentoo"]
+    assert doc["data"]["n_rows"] == 344 and doc["data"]["dropped_training_rows"] > 0
+    ei = pd.read_csv(penguins_report / "tables" / "influence.csv").set_index("variable")["expected"]
+    for v in doc["variables"]:
+        assert v["expected"] == pytest.approx(ei[v["variable"]], rel=1e-9)
+        assert 0 <= v["expected"] <= v["potential"] + 1e-12  # EI can never exceed PI
+    assert len(doc["findings"]) >= 3
+
+
+def test_model_file_reproduces_the_reported_accuracy(penguins_report):
+    doc = json.loads((penguins_report / "results.json").read_text())
+    model = sn.load(penguins_report / "model.npz")
+    assert model.network_.n_members == 2
+    X, y = sn.datasets.load_penguins()
+    from shallownet.analysis import split_table, usable_rows
+
+    _, X_test, _, y_test = split_table(X, y, 0.25, 0)
+    rows = usable_rows(model, X_test)
+    acc = float(np.mean(model.predict(X_test[rows]) == y_test[rows].to_numpy()))
+    assert acc == pytest.approx(doc["model"]["test_accuracy"])
+
+
+def test_report_in_a_real_browser(penguins_report, tmp_path):
+    if find_chromium() is None:
+        pytest.skip("Chromium is not installed: `apt-get install chromium` (Debian) enables this test")
+    shot = tmp_path / "report.png"
+    seen = inspect_page(str(penguins_report / "index.html"), screenshot=str(shot))
+    assert seen["title"].startswith("shallownet analysis: species")
+    assert seen["images"] >= 10 and seen["broken"] == []
+    assert seen["console_errors"] == []
+    assert shot.stat().st_size > 50_000
+
+
+def test_never_overwrites_without_force(penguins_report, capsys):
+    (penguins_report / "mine.txt").write_text("keep me")
+    assert main(["analyze", "--out", str(penguins_report), *QUICK]) == 2
+    assert "exists; pass --force" in capsys.readouterr().err
+    assert (penguins_report / "mine.txt").read_text() == "keep me"
+
+
+def awkward_frame(n=120, seed=0):
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=n)
+    colour = rng.choice(["red, dark", "blue", "green"], size=n)  # quoted commas in a CSV
+    frame = pd.DataFrame({
+        "patient_id": np.arange(1000, 1000 + n),          # numeric-looking id
+        "größe (cm)": 170 + 10 * a,                       # non-ASCII name
+        "colour": colour,
+        "site": ["A"] * n,                                # constant column
+        "dose": rng.uniform(0, 5, n),
+        "outcome": np.where(a + (colour == "blue") + rng.normal(0, 0.5, n) > 0.5, "sick", "well"),
+    })
+    frame.loc[[3, 10], "dose"] = np.nan                   # missing values
+    return frame
+
+
+def test_awkward_csv_end_to_end(tmp_path, capsys):
+    frame = awkward_frame()
+    # A category that appears in one row only: it can land in the test split alone.
+    frame.loc[frame.index[-1], "colour"] = "purple"
+    path = tmp_path / "awkward.csv"
+    frame.to_csv(path, index=False)
+    assert '"red, dark"' in path.read_text()
+    out = tmp_path / "rep"
+    code = main(["analyze", str(path), "--target", "outcome", "--out", str(out), *QUICK])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "like an identifier" in err and "--drop patient_id" in err
+    doc = json.loads((out / "results.json").read_text())
+    validate(doc, RESULTS_SCHEMA)
+    assert doc["data"]["dropped_columns"] == ["site"]
+    assert any("missing values" in n for n in doc["notes"])
+    names = [v["variable"] for v in doc["variables"]]
+    assert "größe (cm)" in names and "site" not in names
+    colour = next(v for v in doc["variables"] if v["variable"] == "colour")
+    assert "red, dark" in colour["categories"]
+
+
+def test_semicolon_csv_and_drop_option(tmp_path):
+    frame = awkward_frame()
+    path = tmp_path / "semi.csv"
+    frame.to_csv(path, index=False, sep=";")
+    out = tmp_path / "rep"
+    assert main(["analyze", str(path), "--target", "outcome", "--drop", "patient_id", "--out", str(out), *QUICK]) == 0
+    doc = json.loads((out / "results.json").read_text())
+    assert "patient_id" not in [v["variable"] for v in doc["variables"]]
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["analyze", "missing.csv"], "no such file"),
+        (["analyze", "--hidden", "a,b"], "--hidden must be"),
+        (["analyze", "--target", "mass"], "target 'species'"),
+        (["analyze", "--members", "0"], "must be positive"),
+        (["analyze", "--test-size", "1.5"], "--test-size"),
+        (["analyze", "--drop", "nope"], "--drop names unknown columns ['nope']"),
+        (["analyze", "{csv}", "--target", "nope"], "--target 'nope' is not a column"),
+        (["analyze", "{csv}", "--target", "outcome", "--real", "colour"], "non-numeric value"),
+        (["compare", "{csv}", "--target", "outcome", "--categorical", "nope"], "--categorical names unknown"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(argv, message, capsys, tmp_path):
+    path = tmp_path / "d.csv"
+    awkward_frame().to_csv(path, index=False)
+    argv = [a.replace("{csv}", str(path)) for a in argv] + ["--out", str(tmp_path / "o")] * (argv[0] == "analyze")
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+    assert not (tmp_path / "o").exists()
+
+
+def test_unexpected_errors_exit_1(monkeypatch, capsys, tmp_path):
+    import shallownet.analysis
+
+    def boom(*a, **k):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(shallownet.analysis, "analyze", boom)
+    assert main(["analyze", "--out", str(tmp_path / "o"), "--quiet"]) == 1
+    assert "unexpected error: RuntimeError: kaboom" in capsys.readouterr().err
+
+
+def test_compare_command_table_and_json(tmp_path, capsys):
+    path = tmp_path / "d.csv"
+    awkward_frame(200, seed=1).drop(columns=["patient_id"]).to_csv(path, index=False)
+    assert main(["compare", str(path), "--target", "outcome", *QUICK]) == 0
+    out = capsys.readouterr().out
+    assert "network vs logistic" in out and "accuracy" in out and "McNemar" in out
+    assert main(["compare", str(path), "--target", "outcome", "--json", *QUICK]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert {r["metric"] for r in doc["table"]} >= {"accuracy", "log_loss", "roc_auc"}
