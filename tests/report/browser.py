@@ -10,6 +10,7 @@ import base64
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -55,6 +56,7 @@ class _Pipe:
              binary, *FLAGS, f"--user-data-dir={user_dir}", "about:blank"],
             pass_fds=(to_chrome_r, from_chrome_w),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: close() ends every helper process
         )
         os.close(to_chrome_r)
         os.close(from_chrome_w)
@@ -92,7 +94,10 @@ class _Pipe:
             self.send("Browser.close", timeout=5)
         except Exception:  # noqa: BLE001 - best effort before killing
             pass
-        self.proc.kill()
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         self.proc.wait(timeout=10)
         os.close(self._w)
         os.close(self._r)
@@ -103,7 +108,7 @@ def inspect_page(path: str, screenshot: str | None = None, width: int = 1200, he
     binary = find_chromium()
     if binary is None:
         raise FileNotFoundError("chromium")
-    with tempfile.TemporaryDirectory() as user_dir:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as user_dir:
         pipe = _Pipe(binary, user_dir)
         try:
             target = pipe.send("Target.createTarget", {"url": "about:blank"})["targetId"]
