@@ -15,6 +15,8 @@ import sys
 import warnings
 from pathlib import Path
 
+from .commands import UsageError
+
 COMMANDS = ("analyze", "compare")
 
 
@@ -54,10 +56,6 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         importlib.import_module(f"shallownet.commands.{name}").add_parser(sub)
     return parser
-
-
-class UsageError(Exception):
-    """Bad input from the user: reported as one line, exit code 2."""
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

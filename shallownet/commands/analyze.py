@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import UsageError
+
 
 def add_table_arguments(p: argparse.ArgumentParser) -> None:
     """Arguments shared by the commands that read a table."""
@@ -47,8 +49,6 @@ def add_parser(sub) -> None:
 
 def parse_hidden(text: str) -> tuple[int, ...]:
     """``"8,4"`` -> ``(8, 4)``; ``""`` or ``"0"`` -> ``()`` (logistic regression)."""
-    from ..cli import UsageError
-
     text = text.strip()
     if text in ("", "0"):
         return ()
@@ -61,10 +61,17 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     return sizes
 
 
+def check_model_options(args) -> tuple[int, ...]:
+    """Validate the model options shared by the commands; return the hidden layer sizes."""
+    if args.members < 1 or args.epochs < 1 or args.bootstrap < 1:
+        raise UsageError("--members, --epochs and --bootstrap must be positive")
+    if not 0 < args.test_size < 1:
+        raise UsageError("--test-size must be between 0 and 1")
+    return parse_hidden(args.hidden)
+
+
 def read_csv(path: str) -> pd.DataFrame:
     """Read a CSV with its delimiter inferred (quoted fields may hold the delimiter)."""
-    from ..cli import UsageError
-
     try:
         return pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig")
     except FileNotFoundError:
@@ -77,7 +84,6 @@ def read_csv(path: str) -> pd.DataFrame:
 
 def load_table(args) -> tuple[pd.DataFrame, pd.Series, str, list[str]]:
     """The inputs, the target, a description of the source, and notes on what was done."""
-    from ..cli import UsageError
     from ..datasets import load_penguins
 
     notes: list[str] = []
@@ -139,14 +145,9 @@ class StepProgress:
 
 def run(args: argparse.Namespace) -> int:
     from ..analysis import analyze
-    from ..cli import UsageError
     from ..report.build import findings, write_analysis
 
-    hidden = parse_hidden(args.hidden)
-    if args.members < 1 or args.epochs < 1 or args.bootstrap < 1:
-        raise UsageError("--members, --epochs and --bootstrap must be positive")
-    if not 0 < args.test_size < 1:
-        raise UsageError("--test-size must be between 0 and 1")
+    hidden = check_model_options(args)
     out = Path(args.out)
     if out.exists() and not args.force:
         raise UsageError(f"{out} exists; pass --force to replace it")

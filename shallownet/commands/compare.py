@@ -6,7 +6,7 @@ import argparse
 import json
 import warnings
 
-from .analyze import add_table_arguments, load_table, parse_hidden
+from .analyze import add_table_arguments, check_model_options, load_table
 
 
 def add_parser(sub) -> None:
@@ -24,14 +24,9 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..analysis import fit_baseline, split_table, usable_rows
     from ..baselines import compare
-    from ..cli import UsageError
     from ..training import ShallowNetClassifier
 
-    hidden = parse_hidden(args.hidden)
-    if args.members < 1 or args.epochs < 1 or args.bootstrap < 1:
-        raise UsageError("--members, --epochs and --bootstrap must be positive")
-    if not 0 < args.test_size < 1:
-        raise UsageError("--test-size must be between 0 and 1")
+    hidden = check_model_options(args)
     X, y, source, notes = load_table(args)
     keep = y.notna().to_numpy()
     X, y = X[keep], y[keep]
