@@ -32,9 +32,10 @@ repeats (the area under its noise-response curve divided by the number of levels
 
 Random numbers are common to all noise levels (``x + s eps`` with the same ``eps``; the same
 uniform decides a replacement, so the set replaced at a small ``s`` is contained in the set
-replaced at a larger one), which makes each curve smooth in ``s``. They are drawn per case from
-a key folded with the case's index and the variable's position, so results do not depend on
-how the cases are chunked nor on which other variables are asked for.
+replaced at a larger one), which makes each curve smooth in ``s``. They come from a
+counter-based generator (:func:`case_draws`) keyed by the seed and the variable's position and
+counted by the case's index, so results do not depend on how the cases are chunked nor on
+which other variables are asked for.
 
 The perturbed output uses the first-layer update of :mod:`shallownet.interpret.flips`:
 ``a = x W1 + b1 + delta W1[cols]``, O(w H) per perturbed case instead of O(D H).
@@ -50,6 +51,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
+from jax.extend.random import threefry_2x32
+from jax.scipy.special import ndtri
 
 from .._validation import check_int, check_one_of, check_random_state
 from ..models.layers import affine
@@ -62,24 +65,25 @@ LOSSES = ("mse", "log_loss", "accuracy", "output")
 DEFAULT_NOISE = (0.1, 0.2, 0.3, 0.4, 0.5)
 
 
-def case_draws(key, rows, n_rows: int, n_repeats: int, discrete: bool, dtype):
+def case_draws(key_data, rows, n_rows: int, n_repeats: int, discrete: bool, dtype):
     """Random numbers of each case, ``(C, R)`` each: a draw and a donor case index.
 
-    Real variable: standard normal draws (donors unused, zeros). Discrete variable: uniforms on
-    [0, 1) that decide a replacement, and donor indices uniform on ``0 .. n_rows - 1`` (from a
-    second uniform). Case n uses the key ``fold_in(key, rows[n])``, so its numbers depend on
-    its index only.
+    Counter-based: the Threefry-2x32 hash, under the variable's key (``key_data``, uint32
+    (2,)), of the two-word block ``(n R + r, 0)`` gives two 32-bit words for case n (its index
+    in the data, ``rows``) and repeat r, so a case's numbers depend on its index only, not on
+    the chunking. Word 0 gives a uniform ``u`` on 24 bits (midpoints, so 0 < u < 1): a real
+    variable gets ``Phi^-1(u)`` (standard normal, |draw| < 5.4), a discrete one ``u`` itself.
+    Word 1 gives the donor case, modulo ``n_rows`` (bias below ``n_rows / 2^32``). Counters
+    wrap beyond ``2^32 / R`` cases.
     """
-
-    def one(row):
-        k = jax.random.fold_in(key, row)
-        if discrete:
-            u = jax.random.uniform(k, (2, n_repeats), dtype=dtype)
-            donor = jnp.minimum(jnp.floor(u[1] * n_rows).astype(jnp.int32), n_rows - 1)
-            return u[0], donor
-        return jax.random.normal(k, (n_repeats,), dtype=dtype), jnp.zeros((n_repeats,), jnp.int32)
-
-    return jax.vmap(one)(rows)
+    counter = rows.astype(jnp.uint32)[:, None] * n_repeats + jnp.arange(n_repeats, dtype=jnp.uint32)[None, :]
+    flat = counter.reshape(-1)
+    # threefry_2x32 hashes the pairs (count[i], count[i + L]) of the halves of its input.
+    words = threefry_2x32(key_data, jnp.concatenate([flat, jnp.zeros_like(flat)])).reshape(2, *counter.shape)
+    u = (words[0] >> 8).astype(dtype) * (2.0**-24) + 2.0**-25
+    if discrete:
+        return u, (words[1] % n_rows).astype(jnp.int32)
+    return ndtri(u), jnp.zeros(u.shape, jnp.int32)
 
 
 def case_losses(p: jax.Array, p0: jax.Array, y: jax.Array) -> jax.Array:
@@ -100,13 +104,13 @@ def case_losses(p: jax.Array, p0: jax.Array, y: jax.Array) -> jax.Array:
     )
 
 
-def _increase_sums_impl(params, x, y, rows, mask, cols, block, key, noise, activation, output,
+def _increase_sums_impl(params, x, y, rows, mask, cols, block, key_data, noise, activation, output,
                         discrete, n_repeats):
     """Masked sums over one chunk of cases, for every loss of :data:`LOSSES` at once (the
     forward pass dominates; one compiled kernel serves every scoring): ensemble increases
     ``(L, S, R)``, member increases ``(M, L, S, R)`` and the ensemble's unperturbed losses
     ``(L,)``."""
-    draw, donor = case_draws(key, rows, block.shape[0], n_repeats, discrete, x.dtype)  # (C, R)
+    draw, donor = case_draws(key_data, rows, block.shape[0], n_repeats, discrete, x.dtype)  # (C, R)
     xc = x[:, cols]  # (C, w)
     if discrete:
         replace = draw[:, None, :] < noise[None, :, None]  # (C, S, R)
@@ -309,7 +313,7 @@ def input_perturbation(
         cols = np.asarray(v.columns, dtype=np.int32)
         fn = partial(
             increase_sums, net.params, cols=jnp.asarray(cols), block=jnp.asarray(x[:, cols]),
-            key=jax.random.fold_in(root, position[v.name]), noise=noise_j,
+            key_data=jax.random.key_data(jax.random.fold_in(root, position[v.name])), noise=noise_j,
             activation=net.activation, output=net.output, discrete=v.kind != "real",
             n_repeats=n_repeats,
         )

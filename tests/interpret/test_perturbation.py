@@ -137,7 +137,7 @@ def test_jitted_increases_equal_a_direct_forward_pass():
         mp0 = net.member_proba(x, encoded=True)
         for j, v in enumerate(net.variables):
             cols = list(v.columns)
-            key = jax.random.fold_in(jax.random.PRNGKey(seed), j)
+            key = jax.random.key_data(jax.random.fold_in(jax.random.PRNGKey(seed), j))
             draw, donor = (np.asarray(d) for d in draws(key, np.arange(40), n_rows=40, n_repeats=R,
                                                         discrete=v.kind != "real", dtype=x.dtype))
             for si, s in enumerate(noise):
