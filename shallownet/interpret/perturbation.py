@@ -279,7 +279,8 @@ def input_perturbation(
         Seed of the JAX key of the noise.
     encoded : bool, default False
     chunk_size : "auto" or int
-        Cases per chunk; memory is about ``chunk * M * S * R * H`` numbers.
+        Cases per chunk; memory is about ``chunk * M * S * R * max(H, w)`` numbers (w the
+        widest one-hot group).
 
     Returns
     -------
@@ -302,7 +303,8 @@ def input_perturbation(
     N = x.shape[0]
     loss = LOSSES.index(scoring)
     yj = np.zeros(N, dtype=np.int32) if yi is None else yi
-    chunk = chunk_length(N, net.n_members * levels.size * n_repeats * widest_layer(net), chunk_size)
+    widest = max(widest_layer(net), *(v.width for v in vars_))
+    chunk = chunk_length(N, net.n_members * levels.size * n_repeats * widest, chunk_size)
     position = {v.name: i for i, v in enumerate(net.variables)}
     root = jax.random.PRNGKey(seed)
     noise_j = jnp.asarray(levels.astype(x.dtype))
