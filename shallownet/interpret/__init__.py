@@ -20,6 +20,7 @@ from .importance import Importance, garson, milne, olden
 from .influence import ExpectedInfluence, PotentialInfluence, expected_influence, potential_influence
 from .logic import HiddenLogic, hidden_logic
 from .permutation import PermutationImportance, permutation_importance
+from .perturbation import InputPerturbation, input_perturbation
 from .profiles import (
     DecisionSurface,
     LekProfile,
@@ -42,6 +43,7 @@ __all__ = [
     "partial_dependence",
     "decision_surface",
     "permutation_importance",
+    "input_perturbation",
     "PotentialInfluence",
     "ExpectedInfluence",
     "FlipTensor",
@@ -51,6 +53,7 @@ __all__ = [
     "PartialDependence",
     "DecisionSurface",
     "PermutationImportance",
+    "InputPerturbation",
     "as_network",
     "weight_table",
     "garson",
