@@ -105,7 +105,10 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
         ``learning_rate`` is ignored).
     learning_rate : float, default 0.01
     batch_size : int or "auto", default "auto"
-        ``min(200, n_samples)``; a value >= n_samples trains full batch.
+        ``min(200, ceil(n_samples / 8))``: scikit-learn's 200 on large data, and at least 8
+        steps per epoch on small data, so that an epoch makes real progress and the
+        ``n_iter_no_change`` rule does not stop training on its initial plateau (with one
+        full-batch step per epoch it often did). A value >= n_samples trains full batch.
     max_iter : int, default 300
         Maximum number of epochs.
     early_stopping : bool, default False
@@ -261,7 +264,7 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
             )
             Z, X_val, y_index, y_val = Z[tr], Z[va], y_index[tr], y_index[va]
         n = Z.shape[0]
-        batch = min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
+        batch = min(200, -(-n // 8)) if self.batch_size == "auto" else min(int(self.batch_size), n)
         sizes = (Z.shape[1], *p["hidden"], n_out)
         member_keys = jax.random.split(key_init, p["n_members"])
         params = jax.vmap(lambda k: init_params(k, sizes, p["activation"], p["dtype"]))(member_keys)
