@@ -110,6 +110,32 @@ def _olden_overall(frame: pd.DataFrame) -> pd.Series:
     return per_class.groupby("variable")["mean"].apply(lambda s: float(np.mean(np.abs(s))))
 
 
+def side_by_side_importances(analysis: "Analysis") -> pd.DataFrame:
+    """Per-variable importances of the network for :func:`side_by_side`, in long form.
+
+    Overall (contrast ``"all"``): Olden |CW|, Garson, partial-derivative RMS and expected
+    influence. For multiclass models, per contrast ``"k vs base"`` (base = the first class,
+    as the logistic regression's reference): Olden's connection weight of the contrast (signed
+    for real and binary variables, the range of centred category values for enumerated ones),
+    beside the logistic coefficient of the same contrast.
+    """
+    table = analysis.variable_table()
+    rows = []
+    for method, column in (("olden |CW|", "olden_abs"), ("garson", "garson"),
+                           ("partial derivative rms", "pad_rms"), ("expected influence", "expected")):
+        rows += [{"variable": v, "method": method, "value": x, "contrast": "all"}
+                 for v, x in zip(table["variable"], table[column])]
+    classes = [str(c) for c in analysis.classes]
+    if len(classes) > 2:
+        base = classes[0]
+        olden_frame = analysis.results["olden"].to_frame()
+        for k in classes[1:]:
+            label = f"{k} vs {base}"
+            for _, r in olden_frame[olden_frame["output"] == label].iterrows():
+                rows.append({"variable": r["variable"], "method": "olden CW", "value": r["mean"], "contrast": label})
+    return pd.DataFrame(rows)
+
+
 def usable_rows(model: ShallowNetClassifier, X: pd.DataFrame) -> np.ndarray:
     """Rows the fitted model can encode: no missing value, no category unseen in training."""
     ok = np.ones(len(X), dtype=bool)
@@ -239,15 +265,10 @@ def analyze(
                                         random_state=random_state)
         analysis = Analysis(source, str(y.name), {}, X_train, X_test, y_train, y_test, dropped_target,
                             model, accuracy, int(test_rows.sum()), results)
-        table = analysis.variable_table().set_index("variable")
-        importances = {
-            "olden |CW|": table["olden_abs"],
-            "garson": table["garson"],
-            "partial derivative rms": table["pad_rms"],
-            "expected influence": table["expected"],
-        }
         with_lr = logistic if logistic.coefficients is not None else None
-        results["side_by_side"] = side_by_side(importances, with_lr)
+        results["side_by_side"] = side_by_side(
+            side_by_side_importances(analysis), with_lr, signed=("olden CW",)
+        )
         timings["baseline"] = time.perf_counter() - t
 
         if information_plane:

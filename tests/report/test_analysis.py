@@ -1,0 +1,53 @@
+"""The analysis pipeline on a multiclass table with a real, a binary and an enumerated variable."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from shallownet.analysis import analyze, side_by_side_importances, usable_rows
+
+
+@pytest.fixture(scope="module")
+def analysis():
+    rng = np.random.default_rng(0)
+    n = 400
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
+                      "c": rng.choice(["u", "v", "w"], n), "flag": rng.integers(0, 2, n).astype(bool)})
+    z = np.stack([np.zeros(n), X.a + 0.5 * rng.normal(size=n), X.b + (X.c == "u") + 0.5 * rng.normal(size=n)], 1)
+    y = np.array(["p", "q", "r"])[z.argmax(1)]
+    return analyze(X, y, n_members=2, max_iter=100, n_bootstrap=50)
+
+
+def test_variable_table_matches_each_result(analysis):
+    table = analysis.variable_table().set_index("variable")
+    ei = analysis.results["expected"].to_frame().set_index("variable")
+    np.testing.assert_allclose(table["expected"], ei.loc[table.index, "expected"])
+    np.testing.assert_allclose(table["garson"].sum(), 1.0, rtol=1e-5)
+    assert list(table["kind"]) == ["real", "real", "enumerated", "binary"]
+    # flag is pure noise: it should hardly ever change the decision
+    assert table.loc["flag", "expected"] < table.loc["a", "expected"]
+
+
+def test_side_by_side_has_overall_and_per_contrast_rows(analysis):
+    long = side_by_side_importances(analysis)
+    assert set(long["contrast"]) == {"all", "q vs p", "r vs p"}
+    olden = analysis.results["olden"].to_frame()
+    got = long[(long["method"] == "olden CW") & (long["contrast"] == "q vs p")].set_index("variable")["value"]
+    want = olden[olden["output"] == "q vs p"].set_index("variable")["mean"]
+    pd.testing.assert_series_equal(got.sort_index(), want.sort_index(), check_names=False)
+    frame = analysis.results["side_by_side"].to_frame()
+    assert {"lr_coef", "olden CW"} <= set(frame.columns)  # the MLE exists here: LR columns present
+
+
+def test_usable_rows_excludes_unseen_categories_and_missing(analysis):
+    X = analysis.X_test.head(4).copy()
+    X.loc[X.index[0], "c"] = "zz"
+    X.loc[X.index[1], "a"] = np.nan
+    assert usable_rows(analysis.model, X).tolist() == [False, False, True, True]
+
+
+def test_bad_arguments():
+    with pytest.raises(TypeError, match="`X` must be a pandas DataFrame"):
+        analyze(np.ones((5, 2)), [0, 1, 0, 1, 0])
+    with pytest.raises(ValueError, match="`test_size` must be between 0 and 1"):
+        analyze(pd.DataFrame({"a": range(10)}), [0, 1] * 5, test_size=2.0)
