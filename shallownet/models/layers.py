@@ -8,6 +8,7 @@ batching over members is ``jax.vmap`` at the call site.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple, Sequence
 
 import jax
@@ -99,6 +100,13 @@ def init_params(key: jax.Array, sizes: Sequence[int], activation: str, dtype=jnp
         W = jax.random.uniform(k, (n_in, n_out), dtype=dtype, minval=-bound, maxval=bound)
         layers.append(Dense(W, jnp.zeros((n_out,), dtype=dtype)))
     return tuple(layers)
+
+
+@partial(jax.jit, static_argnames=("sizes", "activation", "dtype"))
+def init_members(keys: jax.Array, sizes: tuple[int, ...], activation: str, dtype=jnp.float32) -> Params:
+    """:func:`init_params` for every key in ``keys`` (shape ``(M, 2)``): member-stacked
+    parameters, in one compiled region."""
+    return jax.vmap(lambda k: init_params(k, sizes, activation, dtype))(keys)
 
 
 def init_truncated_normal(key: jax.Array, sizes: Sequence[int], dtype=jnp.float32) -> Params:

@@ -24,7 +24,7 @@ from .._validation import (
 )
 from .._progress import ProgressBar
 from ..data.encoder import Encoder
-from ..models.layers import ACTIVATIONS, init_params
+from ..models.layers import ACTIVATIONS, init_members
 from ..models.network import Network
 from .loop import named_optimizer, train
 
@@ -267,7 +267,7 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
         batch = min(200, -(-n // 8)) if self.batch_size == "auto" else min(int(self.batch_size), n)
         sizes = (Z.shape[1], *p["hidden"], n_out)
         member_keys = jax.random.split(key_init, p["n_members"])
-        params = jax.vmap(lambda k: init_params(k, sizes, p["activation"], p["dtype"]))(member_keys)
+        params = init_members(member_keys, sizes, p["activation"], p["dtype"])
 
         progress = (
             ProgressBar(p["max_iter"], f"{type(self).__name__} epochs").callback() if self.verbose else None
