@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._validation import check_2d_numeric, check_one_of
+from ..devices import device_mesh, shard_members
 from ..data.encoder import Encoder
 from ..data.variables import Variable, default_variables
 from .layers import ACTIVATIONS, OUTPUTS, Dense, layer_outputs, logits, probabilities
@@ -220,14 +221,21 @@ class Network:
         return jnp.asarray(arr, dtype=self.params[0].W.dtype)
 
     # -- prediction ------------------------------------------------------------------------
-    def member_proba(self, X: Any, encoded: bool = False) -> np.ndarray:
-        """Probabilities of every member, shape ``(M, N, K)``."""
-        x = self._as_input(X, encoded)
-        return np.asarray(member_probabilities(self.params, x, self.activation, self.output))
+    def member_proba(self, X: Any, encoded: bool = False, devices: str | int = "auto") -> np.ndarray:
+        """Probabilities of every member, shape ``(M, N, K)``.
 
-    def predict_proba(self, X: Any, encoded: bool = False) -> np.ndarray:
-        """Ensemble probabilities (mean over members), shape ``(N, K)``."""
-        return self.member_proba(X, encoded).mean(axis=0)
+        ``devices="auto"`` spreads the members over all visible devices when there are several
+        (:mod:`shallownet.devices`); "none" or 1 computes on one device. Same numbers either way.
+        """
+        mesh = device_mesh(devices)
+        x = self._as_input(X, encoded)
+        params = shard_members(self.params, mesh)
+        return np.asarray(member_probabilities(params, x, self.activation, self.output))
+
+    def predict_proba(self, X: Any, encoded: bool = False, devices: str | int = "auto") -> np.ndarray:
+        """Ensemble probabilities (mean over members), shape ``(N, K)``; ``devices`` as in
+        :meth:`member_proba`."""
+        return self.member_proba(X, encoded, devices).mean(axis=0)
 
     def predict(self, X: Any, encoded: bool = False) -> np.ndarray:
         """Predicted class labels (argmax of the ensemble probabilities)."""

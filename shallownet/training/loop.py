@@ -25,6 +25,7 @@ Loss (per member)::
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache, partial
 from typing import Any, Callable, NamedTuple
 
@@ -33,6 +34,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from ..checkpoint import fingerprint, read_checkpoint, write_checkpoint
+from ..devices import check_devices, device_mesh, replicate, shard_members
 from ..models.layers import log_probabilities, logits
 
 NAMED_OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "adagrad")
@@ -234,6 +237,8 @@ def train(
     chunk_epochs: int = 50,
     progress: Callable[[int, int, float], None] | None = None,
     dtype=jnp.float32,
+    devices: str | int = "auto",
+    checkpoint: str | os.PathLike | None = None,
 ):
     """Train member-stacked ``params`` on ``(X, y)``; returns ``(params, history, snapshots)``.
 
@@ -248,7 +253,21 @@ def train(
     snapshot_epochs : sorted int array, optional
         Epochs (0 = initialisation, e = after e epochs) whose parameters are returned.
     progress : callable ``(epochs_done, max_epochs, mean_train_loss)``, optional
-        Called after every chunk.
+        Called after every chunk (after the checkpoint, if any, is written).
+    devices : {"auto", "none", 1}, default "auto"
+        "auto" spreads the member axis of the parameters and of the optimizer state over all
+        visible devices when there are several (see :mod:`shallownet.devices`; replicated when
+        M is not a multiple of the device count); "none" or 1 keeps one device. The results
+        agree up to float rounding (1e-12 asserted in float64, ~1e-15 observed).
+    checkpoint : path, optional
+        A ``.npz`` file. After every chunk the whole training state (parameters, optimizer
+        state, best parameters, counters, PRNG key, epoch), the history so far and the
+        snapshots taken so far are written there atomically. If the file exists when ``train``
+        starts, training continues from it, and ends with exactly the numbers of an
+        uninterrupted run. The file must come from the same settings, data, initial
+        parameters and key (checked by a SHA-256 fingerprint; ``ValueError`` otherwise);
+        ``max_epochs`` may grow, so a finished run can be extended when its last chunk was
+        complete (``max_epochs`` a multiple of ``chunk_epochs``).
 
     Returns
     -------
@@ -257,6 +276,7 @@ def train(
         plus ``epochs_run`` (M,) and ``stopped`` (M,).
     snapshots : dict epoch -> params (member-stacked), empty without ``snapshot_epochs``.
     """
+    check_devices(devices)
     X = jnp.asarray(X, dtype)
     y = jnp.asarray(y, jnp.int32)
     if X_val is None:
@@ -272,15 +292,31 @@ def train(
     )
     state = init_state(params, optimizer, learning_rate, key, dtype)
     chunk = int(min(chunk_epochs, max_epochs))
+    batch = int(min(batch_size, X.shape[0]))
     wanted = set() if snapshot_epochs is None else {int(e) for e in snapshot_epochs}
     snapshots = {0: params} if 0 in wanted else {}
     records: list[dict] = []
     done = 0
-    while done < max_epochs:
+    if checkpoint is not None:
+        settings = dict(
+            activation=activation, output=output, learning_rate=float(learning_rate),
+            alpha=float(alpha), batch_size=batch, chunk=chunk, early_stopping=bool(early_stopping),
+            tol=float(tol), patience=patience, snapshot_epochs=sorted(wanted),
+            dtype=np.dtype(dtype).name, opt_state=str(jax.tree_util.tree_structure(state.opt_state)),
+        )
+        stamp = fingerprint(
+            settings,
+            [X, y, X_val, y_val, _key_data(key), *jax.tree_util.tree_leaves(params),
+             *jax.tree_util.tree_leaves(state.opt_state)],
+        )
+        if os.path.exists(checkpoint):
+            state, records, snapshots, done = _resume(checkpoint, state, params, stamp, max_epochs)
+    state = _place(state, device_mesh(devices))
+    while done < max_epochs and not bool(np.all(np.asarray(state.stopped))):
         state, record = run_epochs(
             state, X, y, X_val, y_val, hyper,
             activation=activation, output=output, optimizer=optimizer,
-            batch_size=int(min(batch_size, X.shape[0])), n_epochs=chunk,
+            batch_size=batch, n_epochs=chunk,
             early_stopping=early_stopping, record_params=bool(wanted),
         )
         steps = min(chunk, max_epochs - done)
@@ -290,10 +326,12 @@ def train(
                     snapshots[e] = jax.tree_util.tree_map(lambda a: a[e - done - 1], record["params"])
         records.append({k: np.asarray(v)[:steps] for k, v in record.items() if k != "params"})
         done += steps
+        if checkpoint is not None:
+            _save(checkpoint, state, records, snapshots, done, stamp)
         if progress is not None:
-            progress(done, max_epochs, float(np.nanmean(records[-1]["train_loss"][-1])))
-        if bool(np.all(np.asarray(state.stopped))):
-            break
+            last = records[-1]["train_loss"][-1]
+            live = last[~np.isnan(last)]  # all NaN once every member stopped inside the chunk
+            progress(done, max_epochs, float(live.mean()) if live.size else float("nan"))
     history = {k: np.concatenate([r[k] for r in records]) for k in records[0]}
     last = int(np.max(np.asarray(state.epochs_run)))
     history = {k: v[:last] for k, v in history.items()}
@@ -301,3 +339,80 @@ def train(
     history["stopped"] = np.asarray(state.stopped)
     final = state.best_params if early_stopping else state.params
     return final, history, snapshots
+
+
+def _place(state: TrainState, mesh) -> TrainState:
+    """Member-axis leaves sharded over ``mesh``; the key and epoch counter replicated."""
+    if mesh is None:
+        return state
+    members = shard_members(state._replace(key=None, epoch=None), mesh)
+    return members._replace(key=replicate(state.key, mesh), epoch=replicate(state.epoch, mesh))
+
+
+def _is_typed_key(key) -> bool:
+    return jnp.issubdtype(key.dtype, jax.dtypes.prng_key)
+
+
+def _key_data(key) -> np.ndarray:
+    return np.asarray(jax.random.key_data(key) if _is_typed_key(key) else key)
+
+
+def _save(path, state: TrainState, records: list[dict], snapshots: dict, done: int, stamp: str) -> None:
+    """One checkpoint file: state leaves, history so far, snapshots so far (module ``checkpoint``)."""
+    arrays = {}
+    for i, leaf in enumerate(jax.tree_util.tree_leaves(state._replace(key=None))):
+        arrays[f"state_{i}"] = np.asarray(leaf)
+    arrays["key"] = _key_data(state.key)
+    for k in records[0]:
+        arrays[f"history_{k}"] = np.concatenate([r[k] for r in records])
+    for e, snap in snapshots.items():
+        for i, leaf in enumerate(jax.tree_util.tree_leaves(snap)):
+            arrays[f"snapshot_{e}_{i}"] = np.asarray(leaf)
+    meta = dict(
+        format="shallownet.train", version=1, fingerprint=stamp, epochs_done=done,
+        history=sorted(records[0]), snapshot_epochs=sorted(snapshots),
+    )
+    write_checkpoint(path, arrays, meta)
+
+
+def _resume(path, template: TrainState, params, stamp: str, max_epochs: int):
+    """Read a checkpoint written by :func:`_save` into the structure of ``template``."""
+    arrays, meta = read_checkpoint(path)
+    if meta.get("format") != "shallownet.train":
+        raise ValueError(f"`checkpoint` {os.fspath(path)!r} is not a training checkpoint of shallownet.")
+    if meta["fingerprint"] != stamp:
+        raise ValueError(
+            f"`checkpoint` {os.fspath(path)!r} was written by a run with other settings, data, "
+            "initial parameters or key; it cannot be resumed by this call. Remove the file or "
+            "pass another path to start afresh."
+        )
+    done = int(meta["epochs_done"])
+    leaves, treedef = jax.tree_util.tree_flatten(template._replace(key=None))
+    loaded = []
+    for i, leaf in enumerate(leaves):
+        a = arrays[f"state_{i}"]
+        if a.shape != leaf.shape or a.dtype != leaf.dtype:
+            raise ValueError(
+                f"`checkpoint` {os.fspath(path)!r}: state entry {i} has shape {a.shape} and dtype "
+                f"{a.dtype}; this run needs {leaf.shape} and {leaf.dtype}."
+            )
+        loaded.append(jnp.asarray(a))
+    key = jnp.asarray(arrays["key"])
+    if _is_typed_key(template.key):
+        key = jax.random.wrap_key_data(key, impl=jax.random.key_impl(template.key))
+    state = jax.tree_util.tree_unflatten(treedef, loaded)._replace(key=key)
+    cut = done < max_epochs and int(state.epoch) != done and not bool(np.all(np.asarray(state.stopped)))
+    if done > max_epochs or cut:
+        raise ValueError(
+            f"`checkpoint` {os.fspath(path)!r} holds a run that ended after {done} epochs (its last "
+            f"chunk was cut short); it cannot continue to max_epochs={max_epochs}."
+        )
+    records = [{k: arrays[f"history_{k}"] for k in meta["history"]}]
+    p_leaves, p_def = jax.tree_util.tree_flatten(params)
+    snapshots = {
+        int(e): jax.tree_util.tree_unflatten(
+            p_def, [jnp.asarray(arrays[f"snapshot_{e}_{i}"]) for i in range(len(p_leaves))]
+        )
+        for e in meta["snapshot_epochs"]
+    }
+    return state, records, snapshots, done

@@ -1,0 +1,65 @@
+"""Atomic checkpoint files: named NumPy arrays plus JSON metadata in one ``.npz``, no pickle.
+
+A checkpoint is written to a temporary file in the same folder and moved over the target with
+:func:`os.replace`, which is atomic on POSIX and Windows: a run killed while writing leaves
+either the previous checkpoint or the new one, never a torn file. The metadata dictionary is
+stored as a JSON string under the reserved name ``__meta__``; reading uses
+``np.load(allow_pickle=False)``, so a checkpoint can never execute code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from typing import Any, Iterable
+
+import numpy as np
+
+META_KEY = "__meta__"
+
+
+def write_checkpoint(path: str | os.PathLike, arrays: dict[str, Any], meta: dict) -> None:
+    """Write ``arrays`` (name -> array) and ``meta`` (JSON-ready dict) to ``path`` atomically."""
+    path = os.fspath(path)
+    if META_KEY in arrays:
+        raise ValueError(f"The array name {META_KEY!r} is reserved for the metadata.")
+    folder = os.path.dirname(os.path.abspath(path))
+    payload = {name: np.asarray(a) for name, a in arrays.items()}
+    payload[META_KEY] = np.asarray(json.dumps(meta, sort_keys=True))
+    fd, tmp = tempfile.mkstemp(prefix=".ckpt-", suffix=".npz.tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict]:
+    """Read a file written by :func:`write_checkpoint`; returns ``(arrays, meta)``."""
+    path = os.fspath(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files}
+    except (OSError, ValueError) as err:
+        raise ValueError(f"`checkpoint` {path!r} is not a readable shallownet checkpoint: {err}") from err
+    if META_KEY not in arrays:
+        raise ValueError(f"`checkpoint` {path!r} has no {META_KEY!r} entry; it is not a shallownet checkpoint.")
+    meta = json.loads(str(arrays.pop(META_KEY)))
+    return arrays, meta
+
+
+def fingerprint(settings: dict, arrays: Iterable[Any]) -> str:
+    """SHA-256 of the JSON of ``settings`` and of the dtype, shape and bytes of each array."""
+    h = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode())
+    for a in arrays:
+        a = np.ascontiguousarray(np.asarray(a))
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
