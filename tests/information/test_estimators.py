@@ -237,7 +237,7 @@ def _gaussian_pair(n, rho, seed):
 
 def test_ksg_recovers_the_gaussian_mutual_information():
     rho = 0.6
-    x1, x2 = _gaussian_pair(3000, rho, 8)
+    x1, x2 = _gaussian_pair(2000, rho, 8)
     r = mutual_information(x2, x1[:, 0] > 0, estimator=KSG(k=3, noise_variance=0.0), X=x1)
     assert r.I_XT == pytest.approx(-0.5 * np.log2(1 - rho**2), abs=0.04)
     # I(x2; 1[x1 > 0]) = H(Y) - E h(P(Y = 1 | x2)), P(Y = 1 | x2) = Phi(rho x2 / sqrt(1 - rho^2)).
