@@ -24,6 +24,7 @@ Estimators (the maths is in ``theory/information.md``):
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from dataclasses import dataclass
@@ -38,6 +39,32 @@ from .._validation import check_float, check_int, check_one_of
 
 LN2 = math.log(2.0)
 BINNING_RULES = ("original", "fixed", "adaptive")
+
+
+def _pytree(*dynamic: str):
+    """Register an estimator dataclass as a pytree whose ``dynamic`` float fields are leaves.
+
+    The other fields (rule, counts, block sizes) are static, so compiled code is reused when
+    only a noise variance or a bin width changes. Unflattening bypasses ``__init__`` (its
+    checks ran when the object was made; inside ``jit`` the leaves are tracers).
+    """
+
+    def register(cls):
+        static = tuple(f.name for f in dataclasses.fields(cls) if f.name not in dynamic)
+
+        def flatten(obj):
+            return [getattr(obj, n) for n in dynamic], tuple(getattr(obj, n) for n in static)
+
+        def unflatten(aux, children):
+            obj = object.__new__(cls)
+            for name, value in (*zip(dynamic, children), *zip(static, aux)):
+                object.__setattr__(obj, name, value)
+            return obj
+
+        jax.tree_util.register_pytree_node(cls, flatten, unflatten)
+        return cls
+
+    return register
 
 
 # -- plug-in entropies of discrete symbols ------------------------------------------------------
@@ -135,6 +162,7 @@ def discrete_entropies(codes: jax.Array, y: jax.Array, n_classes: int, code_bits
 
 
 # -- binning ------------------------------------------------------------------------------------
+@_pytree("width")
 @dataclass(frozen=True)
 class Binning:
     """Plug-in estimates after binning each unit.
@@ -223,6 +251,7 @@ class Binning:
 
 
 # -- KDE bounds ---------------------------------------------------------------------------------
+@_pytree("noise_variance")
 @dataclass(frozen=True)
 class KDE:
     """Kolchinsky-Tracey bounds on the information of a noisy layer ``T = h(X) + N(0, s2 I)``.
@@ -358,6 +387,7 @@ def knn_class_information(T: jax.Array, y: jax.Array, k: int, block_size: int) -
     return digamma(jnp.asarray(n, T.dtype)) + digamma(jnp.asarray(k, T.dtype)) - jnp.mean(terms)
 
 
+@_pytree("noise_variance")
 @dataclass(frozen=True)
 class KSG:
     """k-nearest-neighbour estimates on a noisy layer ``T = h(X) + N(0, s2 I)``.
@@ -419,7 +449,10 @@ def make_estimator(estimator) -> Binning | KDE | KSG:
     )
 
 
-@partial(jax.jit, static_argnames=("estimator", "n_classes"))
-def estimate_layer(T, y, X, key, *, estimator, n_classes):
-    """Jitted ``estimator.estimate`` for one layer (used by :func:`mutual_information`)."""
+@partial(jax.jit, static_argnames=("n_classes",))
+def estimate_layer(T, y, X, key, estimator, *, n_classes):
+    """Jitted ``estimator.estimate`` for one layer (used by :func:`mutual_information`).
+
+    The estimator is a pytree argument: its noise variance or bin width may change between
+    calls without recompiling."""
     return estimator.estimate(T, y, X, key, n_classes)

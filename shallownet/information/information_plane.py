@@ -4,8 +4,10 @@
 does it for every layer (output included), every snapshot epoch and every seed of a
 :class:`TrainingRun`, or for a fitted model of the user (its final state, members as seeds):
 one jit-compiled function computes a block of snapshots, with the forward pass and the
-estimator ``vmap``-ed over seeds and snapshot epochs and every layer in the same function. Blocks are sized so that memory stays under ``memory_limit_mb``;
-the last block is padded to the same shape, so repeated calls never recompile.
+estimator ``vmap``-ed over seeds and snapshot epochs, every layer in the same function.
+Blocks are sized so that memory stays under ``memory_limit_mb``; the last block is padded to
+the same shape, and the estimator's noise variance or bin width is a traced argument, so
+repeated calls (also with another s2 or width) never recompile.
 """
 
 from __future__ import annotations
@@ -108,8 +110,8 @@ def mutual_information(T: Any, y: Any, *, estimator="binning", X: Any = None, ra
     dtype = _dtype_of(np.asarray(T))
     x_in = jnp.zeros((T.shape[0], 1), dtype) if X_arr is None else jnp.asarray(X_arr, dtype)
     out = estimate_layer(
-        jnp.asarray(T, dtype), jnp.asarray(y_index, jnp.int32), x_in, jax.random.PRNGKey(seed),
-        estimator=est, n_classes=int(y_index.max()) + 1,
+        jnp.asarray(T, dtype), jnp.asarray(y_index, jnp.int32), x_in, jax.random.PRNGKey(seed), est,
+        n_classes=int(y_index.max()) + 1,
     )
     nan = float("nan")
     return MutualInformation(
@@ -120,8 +122,8 @@ def mutual_information(T: Any, y: Any, *, estimator="binning", X: Any = None, ra
     )
 
 
-@partial(jax.jit, static_argnames=("estimator", "activation", "output", "n_classes"))
-def plane_block(params, X, y, epoch_ids, key, *, estimator, activation, output, n_classes):
+@partial(jax.jit, static_argnames=("activation", "output", "n_classes"))
+def plane_block(params, X, y, epoch_ids, key, estimator, *, activation, output, n_classes):
     """Estimates for a block of snapshots: dict of arrays (L, E, S).
 
     ``params`` carry leading axes (E, S). The forward pass and the estimator are ``vmap``-ed
@@ -232,8 +234,8 @@ def information_plane(
     for start in range(0, n_epochs, per_block):
         idx = np.minimum(np.arange(start, start + per_block), n_epochs - 1)
         chunk = jax.tree_util.tree_map(lambda a: a[idx], params)
-        out = plane_block(chunk, x_in, y_in, jnp.asarray(epochs[idx], jnp.int32), key,
-                          estimator=est, activation=activation, output=output,
+        out = plane_block(chunk, x_in, y_in, jnp.asarray(epochs[idx], jnp.int32), key, est,
+                          activation=activation, output=output,
                           n_classes=len(classes))
         blocks.append({k: np.asarray(v)[:, : min(per_block, n_epochs - start)] for k, v in out.items()})
         if progress is not None:

@@ -262,8 +262,10 @@ def test_result_object_and_no_recompilation():
     rng = np.random.default_rng(11)
     T, y = np.tanh(rng.normal(size=(200, 3))).astype(np.float32), rng.integers(0, 2, 200)
     first = mutual_information(T, y)
+    mutual_information(T, y, estimator=KDE(noise_variance=0.1))
     size = estimate_layer._cache_size()
     again = mutual_information(T * 0.5, 1 - y)
+    mutual_information(T, y, estimator=KDE(noise_variance=1e-3))  # s2 is traced, not static
     assert estimate_layer._cache_size() == size
     assert isinstance(first, MutualInformation) and first.to_frame().shape == (1, 5)
     assert "binning" in first.summary() and again.n_samples == 200
