@@ -227,8 +227,10 @@ class Binning:
     def codes(self, T: jax.Array) -> jax.Array:
         """Bin index of every value, shape (N, d) int32."""
         if self.rule == "original":
+            # digitize: i = #{edges <= t}, so e[i-1] <= t < e[i]; counted by comparisons,
+            # which XLA fuses (several times faster than a binary search on CPU).
             edges = jnp.asarray(np.linspace(self.low, self.high, self.n_bins, dtype=np.float32), T.dtype)
-            idx = jnp.searchsorted(edges, T, side="right").astype(jnp.int32)
+            idx = jnp.sum(T[..., None] >= edges.reshape((1,) * T.ndim + (-1,)), axis=-1, dtype=jnp.int32)
             idx = jnp.where(idx == 0, self.n_bins, idx)
         elif self.rule == "fixed":
             idx = jnp.floor(T / jnp.asarray(self.width, T.dtype)).astype(jnp.int32)
