@@ -1,22 +1,24 @@
 """Mutual-information estimators for one layer: I(X; T) and I(T; Y) in bits.
 
-Every estimator is a small frozen (hashable) object with one method of one signature::
+Every estimator is a small frozen object, registered as a pytree (its noise variance or bin
+width is a traced leaf, everything else static), with one method of one signature::
 
     estimator.estimate(T, y, X, key, n_classes) -> {"I_XT": ..., "I_TY": ..., ...}
 
 ``T`` (N, d) is a layer's activity on the N input patterns (equally likely), ``y`` (N,) holds
 class indices in ``[0, n_classes)`` (``n_classes`` is static), ``X`` (N, D) the encoded
 inputs (used by KSG only) and ``key`` a PRNG key (used where noise is added). The method is
-pure JAX, so it is jit-compiled once per shape and ``vmap``-ed over snapshot epochs and seeds
-by :func:`shallownet.information.information_plane`.
+pure JAX, so it is jit-compiled once per shape and setting and ``vmap``-ed over snapshot
+epochs and seeds by :func:`shallownet.information.information_plane`.
 
 Estimators (the maths is in ``theory/information.md``):
 
 * :class:`Binning`: each unit's value is mapped to a bin, a row of bin indices is one
   symbol, and entropies are plug-in estimates over the N patterns. A deterministic layer on
   distinct patterns has ``H(T | X) = 0``, so ``I(X; T) = H(T)``; ``I(T; Y) = H(T) + H(Y) -
-  H(T, Y)``. Rows are compared exactly by ONE lexicographic sort of the bin-index columns
-  (with ``y`` as the last key) followed by counting runs; there is no per-pattern loop.
+  H(T, Y)``. Rows are compared exactly by ONE lexicographic sort of the bin-index rows
+  (packed into uint32 words, ``y`` in the lowest bits) followed by counting runs; there is
+  no per-pattern loop.
 * :class:`KDE`: the Kolchinsky-Tracey upper and lower bounds for ``T = h(X) + N(0, s2 I)``.
 * :class:`KSG`: k-nearest-neighbour estimators (Kraskov et al. 2004 for I(X; T); the
   mixed continuous/discrete form of Ross 2014 for I(T; Y)) on ``T`` plus Gaussian noise.
