@@ -86,9 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     for (activation, name), plane in planes.items():
         table = plane.compression()
         summary[f"{activation}, {name}"] = to_jsonable(table)
-        print(f"\n{activation}, {name}: I(X;T) start / peak / final and compression = peak - final (bits)")
+        print(f"\n{activation}, {name}: I(X;T) of the mean curve (start / peak / final) and compression = "
+              "mean over seeds of peak - final, with its standard error (bits)")
         print(table[["layer", "I_XT_start", "I_XT_peak", "peak_epoch", "I_XT_final", "compression",
-                     "compression_sd", "I_TY_final"]].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+                     "compression_se", "I_TY_final"]].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 
     ws = np.concatenate([np.linspace(0.1, 2.0, 20), np.geomspace(2.5, 100.0, 12)])
     mini = minimal_model(n_min, ws)

@@ -57,9 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     # The claims: the last hidden layers first fit (I(X;T) and I(T;Y) rise), then compress
     # (I(X;T) falls after its peak) while I(T;Y) stays near H(Y).
     hidden = table[table.layer != "output"]
-    compressing = hidden[hidden.compression > 2 * hidden.compression_sd + 0.05].layer.tolist()
+    compressing = hidden[hidden.compression > 3 * hidden.compression_se + 0.1].layer.tolist()
     print(f"\nH(Y) = {plane.H_Y:.4f} bits; hidden layers whose I(X;T) fell after its peak by more than "
-          f"2 sd + 0.05 bits: {compressing or 'none'}")
+          f"0.1 bits + 3 standard errors (mean over seeds): {compressing or 'none'}")
 
     fig = Figure(figsize=(13, 4.2))
     left, right = fig.subfigures(1, 2, width_ratios=[1, 1.45])

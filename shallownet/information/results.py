@@ -196,14 +196,20 @@ class InformationPlane(Result):
         return pd.DataFrame(out)
 
     def compression(self) -> pd.DataFrame:
-        """Per layer: the peak of mean I(X; T) over epochs, when it happens, and the drop after it.
+        """Per layer: how I(X; T) rose and fell over training.
 
-        A drop much larger than the spread over seeds is the "compression phase" of the
-        information-bottleneck account; ``I_TY_final`` shows whether the layer kept the labels.
+        ``I_XT_start``, ``I_XT_peak`` (at ``peak_epoch``) and ``I_XT_final`` describe the curve
+        of the mean over seeds. ``compression`` is the mean over seeds of each seed's own drop
+        ``max_e I_XT[s, e] - I_XT[s, last]``, ``compression_sd`` its standard deviation over
+        seeds and ``compression_se`` its standard error (``sd / sqrt(S)``): a mean drop well
+        above its standard error is the "compression phase" of the information-bottleneck
+        account. ``I_TY_final`` shows whether the layer kept the labels.
         """
         ixt, ity = self.mean("I_XT"), self.mean("I_TY")
         peak = np.argmax(ixt, axis=0)
         cols = np.arange(len(self.layers))
+        drops = self.I_XT.max(axis=1) - self.I_XT[:, -1, :]  # (S, L)
+        sd = drops.std(axis=0, ddof=1) if self.n_seeds > 1 else np.zeros(len(self.layers))
         return pd.DataFrame({
             "layer": list(self.layers),
             "width": list(self.widths),
@@ -211,8 +217,9 @@ class InformationPlane(Result):
             "I_XT_peak": ixt[peak, cols],
             "peak_epoch": self.epochs[peak],
             "I_XT_final": ixt[-1],
-            "compression": ixt[peak, cols] - ixt[-1],
-            "compression_sd": self.std("I_XT")[-1],
+            "compression": drops.mean(axis=0),
+            "compression_sd": sd,
+            "compression_se": sd / np.sqrt(self.n_seeds),
             "I_TY_peak": ity.max(axis=0),
             "I_TY_final": ity[-1],
         })

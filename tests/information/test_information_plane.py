@@ -166,3 +166,16 @@ def test_bad_input_is_refused(run, task, penguins):
         train_with_snapshots(task.X, task.y, epochs=5, snapshot_epochs=[0, 9])
     with pytest.raises(ValueError, match="`train_index`"):
         train_with_snapshots(task.X, task.y, epochs=5, train_index=[0, 0, 1])
+
+
+def test_compression_is_each_seeds_drop_after_its_own_peak():
+    # Two seeds, one layer: seed 0 rises to 5 then falls to 2 (drop 3); seed 1 peaks at 4 at the
+    # end (drop 0). Mean curve 2, 4.5, 3: peak 4.5 at epoch 10.
+    ixt = np.array([[[1.0], [5.0], [2.0]], [[3.0], [4.0], [4.0]]])
+    plane = InformationPlane(np.array([0, 10, 100]), ("h1",), (3,), ixt, ixt / 10, None, None, 12.0, 1.0,
+                             "binning", "tanh")
+    row = plane.compression().iloc[0]
+    assert row.I_XT_peak == 4.5 and row.peak_epoch == 10 and row.I_XT_final == 3.0
+    assert row.compression == pytest.approx(1.5)
+    assert row.compression_sd == pytest.approx(np.std([3.0, 0.0], ddof=1))
+    assert row.compression_se == pytest.approx(row.compression_sd / np.sqrt(2))
