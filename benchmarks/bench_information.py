@@ -89,7 +89,8 @@ def _run_bottleneck(seeds: int, epochs: int) -> dict:
                           "--epochs", str(epochs), "--quiet"], capture_output=True, text=True, env=env, check=True)
     wall = time.perf_counter() - start
     train_s, mi_s = map(float, re.search(r"training ([\d.]+) s, mutual information ([\d.]+) s", out.stdout).groups())
-    accuracy = float(re.search(r"held-out accuracy after \d+ epochs \(mean over seeds\): ([\d.]+)", out.stdout).group(1))
+    pattern = r"held-out accuracy after \d+ epochs \(mean over seeds\): ([\d.]+)"
+    accuracy = float(re.search(pattern, out.stdout).group(1))
     return {"wall_s": wall, "train_s": train_s, "mi_s": mi_s, "accuracy": accuracy, "stdout": out.stdout}
 
 
@@ -99,7 +100,8 @@ def main(quick: bool = False, seeds50: bool = False) -> dict:
     import jax.numpy as jnp
 
     from shallownet.datasets import twelve_bit_task
-    from shallownet.information import KDE, information_plane, mutual_information, snapshot_schedule, train_with_snapshots
+    from shallownet.information import (KDE, information_plane, mutual_information, snapshot_schedule,
+                                        train_with_snapshots)
     from shallownet.models.layers import layer_outputs
 
     task = twelve_bit_task()
@@ -185,7 +187,8 @@ def main(quick: bool = False, seeds50: bool = False) -> dict:
     print_table(rows, ["task", "peer", "peer s", "ours s", "ratio", "max |diff| bits"])
     print(f"single-seed run: training {single['train_s']:.1f} s, MI {single['mi_s']:.1f} s, wall "
           f"{single['wall_s']:.1f} s, held-out accuracy {single['accuracy']:.3f}")
-    print("50 seeds: " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in fifty_detail.items()))
+    print("50 seeds: " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
+                                   for k, v in fifty_detail.items()))
     result = {"quick": quick, "rows": rows, "quality": quality,
               "single_seed": {k: v for k, v in single.items() if k != "stdout"}, "fifty_seeds": fifty_detail}
     write_result("information_quick" if quick else "information", result)

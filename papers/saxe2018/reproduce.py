@@ -38,6 +38,17 @@ def minimal_model(n_samples: int, ws: np.ndarray, seed: int = 0) -> dict:
     return {"w": ws.tolist(), "tanh_30_edges": tanh, "relu_width_0.07": relu}
 
 
+def save_small_png(fig, path: Path, dpi: int) -> None:
+    """Save ``fig`` as a PNG with a 256-colour palette (a few times smaller than RGBA)."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    Image.open(buffer).convert("RGB").quantize(256).save(path, optimize=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="2 seeds, 60 epochs, a few snapshots")
@@ -94,12 +105,14 @@ def main(argv: list[str] | None = None) -> int:
     ws = np.concatenate([np.linspace(0.1, 2.0, 20), np.geomspace(2.5, 100.0, 12)])
     mini = minimal_model(n_min, ws)
     tanh = np.asarray(mini["tanh_30_edges"])
-    print(f"\nminimal model ({n_min} samples): tanh, 30 edges: peak {tanh.max():.3f} bits at w = {ws[tanh.argmax()]:.2f}; "
-          f"{tanh[np.argmin(np.abs(ws - 1))]:.3f} bits at w = 1; {tanh[-1]:.3f} bits at w = {ws[-1]:g}")
-    print(f"relu, width 0.07: {mini['relu_width_0.07'][0]:.3f} bits at w = {ws[0]:g} rising to "
-          f"{mini['relu_width_0.07'][-1]:.3f} at w = {ws[-1]:g} (monotone: {bool(np.all(np.diff(mini['relu_width_0.07']) > 0))})")
+    relu = np.asarray(mini["relu_width_0.07"])
+    print(f"\nminimal model ({n_min} samples): tanh, 30 edges: peak {tanh.max():.3f} bits at "
+          f"w = {ws[tanh.argmax()]:.2f}; {tanh[np.argmin(np.abs(ws - 1))]:.3f} bits at w = 1; "
+          f"{tanh[-1]:.3f} bits at w = {ws[-1]:g}")
+    print(f"relu, width 0.07: {relu[0]:.3f} bits at w = {ws[0]:g} rising to {relu[-1]:.3f} at w = {ws[-1]:g} "
+          f"(monotone: {bool(np.all(np.diff(relu) > 0))})")
 
-    fig = Figure(figsize=(16, 8.5))
+    fig = Figure(figsize=(16, 8.5), layout="constrained")
     axes = fig.subplots(2, 3)
     shown = [("relu", "bins width 0.07"), ("relu", "bins 30 edges on [-1, 1]"), None,
              ("tanh", "KDE s2 = 0.1"), ("relu", "KDE s2 = 0.1"), ("relu", "KDE s2 = 1e-3")]
@@ -116,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         plot_information_plane(planes[key], ax=ax, annotate=True)
         ax.set_title(f"{key[0]}, {key[1]}", fontsize=9)
     args.out.mkdir(parents=True, exist_ok=True)
-    fig.savefig(args.out / "figure.png", dpi=70, bbox_inches="tight")
+    save_small_png(fig, args.out / "figure.png", dpi=70)
     payload = {"seeds": seeds, "epochs": epochs, "snapshots": len(schedule), "timings_s": timings,
                "per_layer": summary, "minimal_model": mini}
     (args.out / "results.json").write_text(json.dumps(to_jsonable(payload), indent=1))

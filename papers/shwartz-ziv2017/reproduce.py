@@ -22,6 +22,17 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
+def save_small_png(fig, path: Path, dpi: int) -> None:
+    """Save ``fig`` as a PNG with a 256-colour palette (a few times smaller than RGBA)."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    Image.open(buffer).convert("RGB").quantize(256).save(path, optimize=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="2 seeds, 60 epochs, 10 snapshots")
@@ -61,12 +72,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nH(Y) = {plane.H_Y:.4f} bits; hidden layers whose I(X;T) fell after its peak by more than "
           f"0.1 bits + 3 standard errors (mean over seeds): {compressing or 'none'}")
 
-    fig = Figure(figsize=(13, 4.2))
+    fig = Figure(figsize=(13, 4.2), layout="constrained")
     left, right = fig.subfigures(1, 2, width_ratios=[1, 1.45])
     plot_information_plane(plane, ax=left.add_subplot())
     plot_information_curves(plane, axes=right.subplots(1, 2))
     args.out.mkdir(parents=True, exist_ok=True)
-    fig.savefig(args.out / "figure.png", dpi=80, bbox_inches="tight")
+    save_small_png(fig, args.out / "figure.png", dpi=80)
     payload = {"seeds": seeds, "epochs": epochs, "snapshots": len(run.epochs),
                "held_out_accuracy": float(final["val_accuracy_mean"]),
                "H_Y": plane.H_Y, "compressing_hidden_layers": compressing,

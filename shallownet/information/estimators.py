@@ -154,7 +154,8 @@ def discrete_entropies(codes: jax.Array, y: jax.Array, n_classes: int, code_bits
             words.append(word)
         ordered = jax.lax.sort(tuple(words), dimension=0, num_keys=len(words))
         last_without_label = ordered[-1] >> label_bits
-        t_changed = functools.reduce(jnp.logical_or, [_changes(k) for k in ordered[:-1]] + [_changes(last_without_label)])
+        changes = [_changes(k) for k in ordered[:-1]] + [_changes(last_without_label)]
+        t_changed = functools.reduce(jnp.logical_or, changes)
         ty_changed = t_changed | _changes(ordered[-1])
     first = jnp.ones((1,), bool)
     t_starts = jnp.concatenate([first, t_changed])

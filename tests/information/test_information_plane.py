@@ -3,7 +3,6 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
-import pandas as pd
 import pytest
 
 from shallownet import ShallowNetClassifier
@@ -54,7 +53,8 @@ def test_training_run_keeps_snapshots_of_every_seed(run):
     assert isinstance(run, TrainingRun) and run.n_seeds == 2
     assert np.array_equal(run.epochs, EPOCHS)
     W0 = [np.asarray(layer.W) for layer in run.params]
-    assert [w.shape for w in W0] == [(7, 2, 12, 10), (7, 2, 10, 7), (7, 2, 7, 5), (7, 2, 5, 4), (7, 2, 4, 3), (7, 2, 3, 2)]
+    sizes = (12, 10, 7, 5, 4, 3, 2)
+    assert [w.shape for w in W0] == [(7, 2, a, b) for a, b in zip(sizes[:-1], sizes[1:])]
     for layer, w in zip(run.params, W0):  # initialisation: truncated normal at 2 sd, zero biases
         assert np.all(np.asarray(layer.b)[0] == 0)
         assert np.all(np.abs(w[0]) <= 2 / np.sqrt(w.shape[2]) + 1e-6)

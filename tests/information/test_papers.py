@@ -10,7 +10,8 @@ PAPERS = Path(__file__).resolve().parents[2] / "papers"
 
 
 def _load(folder):
-    spec = importlib.util.spec_from_file_location(f"reproduce_{folder.replace('-', '_')}", PAPERS / folder / "reproduce.py")
+    name = f"reproduce_{folder.replace('-', '_')}"
+    spec = importlib.util.spec_from_file_location(name, PAPERS / folder / "reproduce.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

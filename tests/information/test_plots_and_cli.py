@@ -87,7 +87,8 @@ def test_bottleneck_writes_its_folder_and_never_overwrites_without_force(tmp_pat
     [
         (["bottleneck", "--seeds", "0"], "--seeds must be a positive integer"),
         (["bottleneck", "--snapshots", "1"], "--snapshots must be at least 2"),
-        (["bottleneck", "--estimator", "kde", "--noise-variance", "-1", "--epochs", "1"], "`noise_variance` must be > 0"),
+        (["bottleneck", "--estimator", "kde", "--noise-variance", "-1", "--epochs", "1"],
+         "`noise_variance` must be > 0"),
     ],
 )
 def test_bottleneck_bad_input_exits_2_with_one_line(argv, message, capsys):
