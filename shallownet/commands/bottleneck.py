@@ -44,7 +44,7 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from .._progress import ProgressBar
-    from ..cli import UsageError
+    from . import UsageError
     from ..datasets import twelve_bit_task
     from ..information import KDE, Binning, information_plane, snapshot_schedule, train_with_snapshots
 
