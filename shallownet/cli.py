@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .commands import UsageError
 
-COMMANDS = ("analyze", "compare")
+COMMANDS = ("analyze", "compare", "bottleneck")
 
 
 def enable_compilation_cache() -> Path | None:
