@@ -5,7 +5,7 @@ how each variable can and probably will change the decision, follow information-
 and hold it all against logistic regression. JAX underneath; runs unchanged on CPU and GPU.
 """
 
-from . import baselines, data, datasets, interpret, models
+from . import baselines, data, datasets, information, interpret, models
 from .data import Encoder, Variable
 from .io import ModelFileError, load, save
 from .models import Network, as_network
@@ -25,6 +25,7 @@ __all__ = [
     "baselines",
     "data",
     "datasets",
+    "information",
     "interpret",
     "models",
 ]

@@ -273,7 +273,7 @@ def analyze(
 
         if information_plane:
             t = step("information plane")
-            results["information_plane"] = _information_plane(model, Xtr, ytr, random_state)
+            results["information_plane"] = _information_plane(model, Xtr, ytr, max_iter, random_state)
             timings["information plane"] = time.perf_counter() - t
     notes.extend(dict.fromkeys(str(w.message) for w in caught))
 
@@ -306,7 +306,17 @@ def fit_baseline(X, y, model, random_state):
         return fit, f"Logistic-regression inference failed ({exc}); the penalised fit is used."
 
 
-def _information_plane(model, X, y, random_state):
-    from .information import information_plane
+def _information_plane(model: ShallowNetClassifier, X: pd.DataFrame, y: pd.Series, max_iter: int,
+                       random_state: int):
+    """I(X;T), I(T;Y) per layer over a fresh training run of the same architecture with
+    snapshots (up to 4 seeds). Binning for bounded units, KDE (s2 = 0.1) for relu."""
+    from .information import information_plane, train_with_snapshots
 
-    return information_plane(model, X, y, random_state=random_state)
+    net = model.network_
+    run = train_with_snapshots(
+        X, y, hidden_layer_sizes=net.hidden_sizes, activation=net.activation, output=net.output,
+        n_seeds=min(net.n_members, 4), epochs=max_iter, learning_rate=0.01,
+        batch_size=min(200, -(-len(X) // 8)), random_state=random_state,
+    )
+    estimator = "kde" if net.activation == "relu" else "binning"
+    return information_plane(run, estimator=estimator, random_state=random_state)

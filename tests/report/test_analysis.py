@@ -51,3 +51,16 @@ def test_bad_arguments():
         analyze(np.ones((5, 2)), [0, 1, 0, 1, 0])
     with pytest.raises(ValueError, match="`test_size` must be between 0 and 1"):
         analyze(pd.DataFrame({"a": range(10)}), [0, 1] * 5, test_size=2.0)
+
+
+def test_information_plane_section_of_the_analysis():
+    import shallownet as sn
+
+    X, y = sn.datasets.load_penguins()
+    a = analyze(X, y, n_members=2, max_iter=30, n_bootstrap=20, information_plane=True)
+    plane = a.results["information_plane"].to_frame()
+    assert set(plane["layer"]) == {"h1", "output"}
+    n = int(a.y_train.shape[0])
+    # a deterministic layer on N equally likely rows: I(X;T) <= log2 N, I(T;Y) <= H(Y) <= log2 3
+    assert (plane["I_XT_mean"] <= np.log2(n) + 1e-9).all()
+    assert (plane["I_TY_mean"] <= np.log2(3) + 1e-9).all()
