@@ -266,9 +266,9 @@ def analyze(
         analysis = Analysis(source, str(y.name), {}, X_train, X_test, y_train, y_test, dropped_target,
                             model, accuracy, int(test_rows.sum()), results)
         with_lr = logistic if logistic.coefficients is not None else None
-        results["side_by_side"] = side_by_side(
-            side_by_side_importances(analysis), with_lr, signed=("olden CW",)
-        )
+        long = side_by_side_importances(analysis)
+        signed = ("olden CW",) if (long["method"] == "olden CW").any() else ()
+        results["side_by_side"] = side_by_side(long, with_lr, signed=signed)
         timings["baseline"] = time.perf_counter() - t
 
         if information_plane:
