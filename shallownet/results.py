@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import math
 from typing import Any
@@ -32,7 +33,7 @@ def to_jsonable(value: Any) -> Any:
 
 
 @dataclasses.dataclass(frozen=True)
-class Result:
+class Result(abc.ABC):
     """Base class of result objects.
 
     Subclasses are frozen dataclasses that hold NumPy arrays and labels, implement
@@ -44,9 +45,9 @@ class Result:
         """A one-line heading for summaries and reports."""
         return type(self).__name__
 
-    def to_frame(self) -> pd.DataFrame:  # pragma: no cover - every subclass overrides it
+    @abc.abstractmethod
+    def to_frame(self) -> pd.DataFrame:
         """The result as a tidy DataFrame (one row per variable, layer, epoch, ... as fits)."""
-        raise NotImplementedError(f"{type(self).__name__} must implement to_frame()")
 
     def summary(self, digits: int = 3) -> str:
         """Plain-text summary: the title and the table."""
