@@ -98,6 +98,10 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
     n_members : int, default 1
         Networks trained together from different initial weights; predictions average their
         probabilities and every member stays available in ``network_``.
+    bootstrap : bool, default False
+        Train each member on its own bootstrap resample of the training rows (multinomial
+        counts used as row weights): a bagged ensemble whose spread over members reflects
+        sampling variability, not only the initial weights.
     alpha : float, default 1e-4
         L2 penalty on weights (not biases). ``alpha = 1 / (C n)`` matches scikit-learn's
         ``LogisticRegression(C=C)``; ``alpha = a / batch_size`` matches ``MLPClassifier(alpha=a)``.
@@ -156,6 +160,7 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
         activation="logistic",
         output="auto",
         n_members=1,
+        bootstrap=False,
         alpha=1e-4,
         optimizer="adam",
         learning_rate=0.01,
@@ -177,6 +182,7 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
         self.activation = activation
         self.output = output
         self.n_members = n_members
+        self.bootstrap = bootstrap
         self.alpha = alpha
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -201,6 +207,8 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
         p["activation"] = check_one_of("activation", self.activation, ACTIVATIONS)
         check_one_of("output", self.output, ("auto", "softmax", "sigmoid"))
         p["n_members"] = check_int("n_members", self.n_members, 1)
+        if not isinstance(self.bootstrap, (bool, np.bool_)):
+            raise TypeError(f"`bootstrap` must be True or False. Got {self.bootstrap!r}.")
         p["alpha"] = check_float("alpha", self.alpha, 0.0)
         if isinstance(self.optimizer, str):
             p["optimizer"] = named_optimizer(self.optimizer)
@@ -280,8 +288,12 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
         progress = (
             ProgressBar(p["max_iter"], f"{type(self).__name__} epochs").callback() if self.verbose else None
         )
+        weights = None
+        if self.bootstrap:
+            rng = np.random.default_rng(p["seed"])
+            weights = rng.multinomial(n, np.full(n, 1.0 / n), size=p["n_members"]).astype(float)
         params, history, _ = train(
-            params, Z, y_index,
+            params, Z, y_index, sample_weight=weights,
             activation=p["activation"], output=output, optimizer=p["optimizer"],
             learning_rate=p["learning_rate"], alpha=p["alpha"], batch_size=batch,
             max_epochs=p["max_iter"], key=key_shuffle, X_val=X_val, y_val=y_val,

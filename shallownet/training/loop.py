@@ -83,7 +83,8 @@ def member_loss(params, x, y, w, alpha, activation: str, output: str):
     """Penalised weighted mean cross-entropy of ONE member (module docstring)."""
     lp = log_probabilities(logits(params, x, activation), output)
     nll = -jnp.take_along_axis(lp, y[:, None], axis=1)[:, 0]
-    data = jnp.sum(w * nll) / jnp.maximum(jnp.sum(w), 1)
+    total = jnp.sum(w)
+    data = jnp.sum(w * nll) / jnp.where(total > 0, total, 1)
     l2 = sum(jnp.sum(layer.W**2) for layer in params)
     return data + 0.5 * alpha * l2
 
@@ -133,6 +134,7 @@ def _select(mask, new, old):
 def run_epochs(
     state: TrainState,
     X, y, X_val, y_val, hyper: Hyper,
+    sample_weight=None,
     *,
     activation: str,
     output: str,
@@ -144,7 +146,8 @@ def run_epochs(
 ):
     """Run ``n_epochs`` epochs for every member; returns ``(state, history)``.
 
-    ``y`` has shape ``(N,)`` (shared) or ``(M, N)`` (one target vector per member).
+    ``y`` has shape ``(N,)`` (shared) or ``(M, N)`` (one target vector per member);
+    ``sample_weight`` is None, ``(N,)`` or ``(M, N)`` (e.g. bootstrap counts per member).
     ``history`` holds per-epoch ``train_loss``, ``val_loss``, ``val_accuracy`` (M each) and,
     with ``record_params``, the parameters after each epoch.
     """
@@ -152,8 +155,9 @@ def run_epochs(
     n_batches = -(-n // batch_size)
     padded = n_batches * batch_size
     y_axis = 0 if y.ndim == 2 else None
+    w_axis = 0 if sample_weight is not None and sample_weight.ndim == 2 else None
     grad_fn = jax.vmap(
-        jax.value_and_grad(member_loss), in_axes=(0, None, y_axis, None, None, None, None)
+        jax.value_and_grad(member_loss), in_axes=(0, None, y_axis, w_axis, None, None, None)
     )
 
     def step(carry, batch):
@@ -172,14 +176,21 @@ def run_epochs(
         perm = jax.random.permutation(sub, n) if n_batches > 1 else jnp.arange(n)
         idx = jnp.concatenate([perm, perm[: padded - n]]).reshape(n_batches, batch_size)
         w = (jnp.arange(padded) < n).astype(X.dtype).reshape(n_batches, batch_size)
+        if w_axis == 0:
+            w = jnp.moveaxis(sample_weight[:, idx], 0, 1) * w[:, None, :]  # (batches, M, B)
+        elif sample_weight is not None:
+            w = sample_weight[idx] * w
         # One gather per epoch; the scan then walks contiguous batches.
         yb = jnp.moveaxis(y[:, idx], 0, 1) if y_axis == 0 else y[idx]
         (params, opt_state, _), losses = jax.lax.scan(
             step, (state.params, state.opt_state, active), (X[idx], yb, w)
         )
-        # Batch losses weighted by their real rows: the exact mean over the epoch's rows, so a
-        # short last batch does not add noise to the monitored loss.
-        train_loss = jnp.sum(losses * jnp.sum(w, axis=1)[:, None], axis=0) / n
+        # Batch losses weighted by their rows' total weight: the exact (weighted) mean over the
+        # epoch's rows, so a short last batch does not add noise to the monitored loss.
+        batch_weight = jnp.sum(w, axis=-1)  # (batches,) or (batches, M)
+        if batch_weight.ndim == 1:
+            batch_weight = batch_weight[:, None]
+        train_loss = jnp.sum(losses * batch_weight, axis=0) / jnp.sum(batch_weight, axis=0)
         if X_val.shape[0] > 0:
             y_val_axis = 0 if y_val.ndim == 2 else None
             val_loss, val_acc = jax.vmap(
@@ -239,6 +250,7 @@ def train(
     dtype=jnp.float32,
     devices: str | int = "auto",
     checkpoint: str | os.PathLike | None = None,
+    sample_weight: np.ndarray | None = None,
 ):
     """Train member-stacked ``params`` on ``(X, y)``; returns ``(params, history, snapshots)``.
 
@@ -250,6 +262,9 @@ def train(
         Encoded inputs.
     y : int array (N,) or (M, N)
         Class indices, shared by all members or one vector per member.
+    sample_weight : array (N,) or (M, N), optional
+        Non-negative row weights, shared or one vector per member (bootstrap counts give
+        bagged ensembles). Each batch's loss is ``sum(w * nll) / sum(w)``.
     snapshot_epochs : sorted int array, optional
         Epochs (0 = initialisation, e = after e epochs) whose parameters are returned.
     progress : callable ``(epochs_done, max_epochs, mean_train_loss)``, optional
@@ -284,6 +299,13 @@ def train(
         y_val = jnp.zeros((0,), jnp.int32)
     X_val = jnp.asarray(X_val, dtype)
     y_val = jnp.asarray(y_val, jnp.int32)
+    if sample_weight is not None:
+        sample_weight = jnp.asarray(sample_weight, dtype)
+        if sample_weight.shape[-1] != X.shape[0] or sample_weight.ndim not in (1, 2):
+            raise ValueError(
+                f"`sample_weight` must have shape (N,) or (M, N) with N = {X.shape[0]}. "
+                f"Got {sample_weight.shape}."
+            )
     hyper = Hyper(
         alpha=jnp.asarray(alpha, dtype),
         tol=jnp.asarray(tol, dtype),
@@ -306,7 +328,8 @@ def train(
         )
         stamp = fingerprint(
             settings,
-            [X, y, X_val, y_val, _key_data(key), *jax.tree_util.tree_leaves(params),
+            [X, y, X_val, y_val, _key_data(key), *([] if sample_weight is None else [sample_weight]),
+             *jax.tree_util.tree_leaves(params),
              *jax.tree_util.tree_leaves(state.opt_state)],
         )
         if os.path.exists(checkpoint):
@@ -314,7 +337,7 @@ def train(
     state = _place(state, device_mesh(devices))
     while done < max_epochs and not bool(np.all(np.asarray(state.stopped))):
         state, record = run_epochs(
-            state, X, y, X_val, y_val, hyper,
+            state, X, y, X_val, y_val, hyper, sample_weight,
             activation=activation, output=output, optimizer=optimizer,
             batch_size=batch, n_epochs=chunk,
             early_stopping=early_stopping, record_params=bool(wanted),

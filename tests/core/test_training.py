@@ -207,3 +207,48 @@ def test_estimator_early_stopping_runs_and_reports_history():
     assert clf.history_["val_loss"].shape[1] == 3
     assert clf.n_iter_ < 300
     assert clf.score(X, y) > 0.8
+
+
+def test_row_weights_equal_repeated_rows_full_batch():
+    # Full batch: the weighted mean loss with integer weights is the plain mean over the data
+    # with each row repeated that many times, so training gives the same parameters.
+    X, y = small_problem(40, 3, 2)
+    counts = np.random.default_rng(0).multinomial(40, np.full(40, 1 / 40)).astype(float)
+    params = stacked_init(4, (3, 4, 2), 1)
+    common = dict(activation="tanh", output="softmax", optimizer=named_optimizer("adam"),
+                  learning_rate=0.02, alpha=1e-3, batch_size=10**6, max_epochs=25,
+                  key=jax.random.PRNGKey(2), patience=None, dtype=jnp.float64)
+    weighted, hist_w, _ = train(params, X, y, sample_weight=counts, **common)
+    rows = np.repeat(np.arange(40), counts.astype(int))
+    repeated, hist_r, _ = train(params, X[rows], y[rows], **common)
+    for a, b in zip(weighted, repeated):
+        np.testing.assert_allclose(a.W, b.W, atol=1e-10)
+    np.testing.assert_allclose(hist_w["train_loss"], hist_r["train_loss"], rtol=1e-10)
+
+
+def test_per_member_weights_train_members_on_their_own_resample():
+    X, y = small_problem(40, 3, 2)
+    counts = np.random.default_rng(1).multinomial(40, np.full(40, 1 / 40), size=2).astype(float)
+    params = stacked_init(5, (3, 4, 2), 2)
+    common = dict(activation="tanh", output="softmax", optimizer=named_optimizer("adam"),
+                  learning_rate=0.02, alpha=0.0, batch_size=16, max_epochs=10,
+                  key=jax.random.PRNGKey(3), patience=None, dtype=jnp.float64)
+    both, _, _ = train(params, X, y, sample_weight=counts, **common)
+    for m in range(2):
+        alone = jax.tree_util.tree_map(lambda a: a[m : m + 1], params)
+        single, _, _ = train(alone, X, y, sample_weight=counts[m], **common)
+        np.testing.assert_allclose(both[0].W[m], single[0].W[0], atol=1e-10)
+    with pytest.raises(ValueError, match="`sample_weight` must have shape"):
+        train(params, X, y, sample_weight=np.ones(7), **common)
+
+
+def test_bootstrap_ensemble_members_see_different_data():
+    X, y = small_problem(150, 4, 3)
+    kw = dict(hidden_layer_sizes=(5,), n_members=3, max_iter=30, n_iter_no_change=None, random_state=0)
+    plain = sn.ShallowNetClassifier(**kw).fit(X, y)
+    bagged = sn.ShallowNetClassifier(bootstrap=True, **kw).fit(X, y)
+    # Same initial weights and batch order; only the row weights differ.
+    assert not np.allclose(plain.network_.weights()[0], bagged.network_.weights()[0])
+    assert bagged.score(X, y) > 0.8
+    with pytest.raises(TypeError, match="`bootstrap` must be True or False"):
+        sn.ShallowNetClassifier(bootstrap="yes").fit(X, y)
