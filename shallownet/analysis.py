@@ -7,8 +7,9 @@ holding each result object; :mod:`shallownet.report` turns it into the HTML repo
 Steps (each timed):
 
 1. data: rows without a target are dropped (reported); a stratified, seeded train/test split;
-2. model: an ensemble of :class:`ShallowNetClassifier` (rows with missing values and constant
-   columns dropped and reported);
+2. model: a bagged ensemble of :class:`ShallowNetClassifier` (each member on its own bootstrap
+   resample, so the spread over members reflects sampling variability; rows with missing values
+   and constant columns dropped and reported);
 3. weights: weight tables, Garson, Olden, Milne, hidden activity, output deltas, OR/AND logic;
 4. influence: potential influence, expected influence with the chosen conditional (kNN by
    default) beside the marginal baseline, on the complete training rows;
@@ -221,7 +222,8 @@ def analyze(
         model = ShallowNetClassifier(
             hidden_layer_sizes=tuple(hidden_layer_sizes), activation=activation, n_members=n_members,
             max_iter=max_iter, categorical=list(categorical) if categorical else None,
-            missing="drop", constant="drop", random_state=random_state, verbose=verbose,
+            missing="drop", constant="drop", bootstrap=n_members > 1, random_state=random_state,
+            verbose=verbose,
         ).fit(X_train, y_train)
         train_rows = usable_rows(model, X_train)
         test_rows = usable_rows(model, X_test)
@@ -279,7 +281,8 @@ def analyze(
 
     settings = {
         "hidden_layer_sizes": list(hidden_layer_sizes), "activation": activation, "n_members": n_members,
-        "max_iter": max_iter, "test_size": test_size, "conditional": conditional,
+        "max_iter": max_iter, "bootstrap_members": n_members > 1, "test_size": test_size,
+        "conditional": conditional,
         "n_bootstrap": n_bootstrap, "random_state": random_state, "shallownet": __version__,
     }
     return Analysis(source, str(y.name), settings, X_train, X_test, y_train, y_test, dropped_target, model,

@@ -232,7 +232,10 @@ def build_report(a) -> Report:
     sec = rep.section("Model and training")
     sec.text(
         f"An ensemble of {net.n_members} networks {arch} with {net.activation} hidden units, trained together "
-        f"from different initial weights for up to {a.settings.get('max_iter')} epochs (Adam; stopped after "
+        f"from different initial weights"
+        + (", each on its own bootstrap resample of the training rows (so the spread over members "
+           "reflects sampling variability)," if a.settings.get("bootstrap_members") else "")
+        + f" for up to {a.settings.get('max_iter')} epochs (Adam; stopped after "
         f"{model.n_iter_} epochs). Predictions average the members' probabilities. Held-out accuracy: "
         f"{a.test_accuracy:.3f} on {a.n_test_complete} complete test rows."
     )
