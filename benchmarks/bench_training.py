@@ -23,7 +23,6 @@ import sys
 import tempfile
 import warnings
 
-import numpy as np
 
 from benchmarks._common import print_table, timed, write_result
 

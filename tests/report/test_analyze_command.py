@@ -6,7 +6,6 @@ Awkward CSVs and every bad-input path are checked separately.
 """
 
 import json
-import os
 
 import numpy as np
 import pandas as pd
