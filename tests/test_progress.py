@@ -19,3 +19,4 @@ def test_disabled_progress_is_silent_and_time_format():
     ProgressBar(3, "x", stream=out, enabled=False).update(3)
     assert out.getvalue() == ""
     assert _fmt_seconds(5.04) == "5.0s" and _fmt_seconds(125) == "2m05s" and _fmt_seconds(7300) == "2h01m"
+

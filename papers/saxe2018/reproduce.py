@@ -38,17 +38,6 @@ def minimal_model(n_samples: int, ws: np.ndarray, seed: int = 0) -> dict:
     return {"w": ws.tolist(), "tanh_30_edges": tanh, "relu_width_0.07": relu}
 
 
-def save_small_png(fig, path: Path, dpi: int) -> None:
-    """Save ``fig`` as a PNG with a 256-colour palette (a few times smaller than RGBA)."""
-    import io
-
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    Image.open(buffer).convert("RGB").quantize(256).save(path, optimize=True)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="2 seeds, 60 epochs, a few snapshots")
@@ -63,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     import shallownet as sn
     from shallownet.information import KDE, Binning, information_plane, snapshot_schedule, train_with_snapshots
     from shallownet.plots.information import plot_information_plane
+    from shallownet.plots.files import save_small_png
     from shallownet.results import to_jsonable
 
     task = sn.datasets.twelve_bit_task("original")

@@ -22,17 +22,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def save_small_png(fig, path: Path, dpi: int) -> None:
-    """Save ``fig`` as a PNG with a 256-colour palette (a few times smaller than RGBA)."""
-    import io
-
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    Image.open(buffer).convert("RGB").quantize(256).save(path, optimize=True)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="2 seeds, 60 epochs, 10 snapshots")
@@ -48,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     from shallownet.results import to_jsonable
     from shallownet.information import information_plane, snapshot_schedule, train_with_snapshots
     from shallownet.plots.information import plot_information_curves, plot_information_plane
+    from shallownet.plots.files import save_small_png
 
     task = sn.datasets.twelve_bit_task("original")
     start = time.perf_counter()
