@@ -8,18 +8,7 @@ import pytest
 import shallownet as sn
 from shallownet.interpret.sensitivity import second_order, sensitivity
 
-
-def frame(n, seed):
-    rng = np.random.default_rng(seed)
-    g = rng.integers(0, 3, n)
-    return pd.DataFrame(
-        {
-            "a": rng.normal(size=n) + g,
-            "b": rng.uniform(size=n),
-            "g": np.array(["u", "v", "w"])[g],
-            "flag": rng.uniform(size=n) < 0.4,
-        }
-    )
+from _mixed_data import frame
 
 
 def network(X, hidden, n_out, members=1, seed=0, activation="tanh"):

@@ -2,7 +2,6 @@
 and scikit-learn's partial_dependence."""
 
 import numpy as np
-import pandas as pd
 import pytest
 from sklearn.inspection import partial_dependence as sk_partial_dependence
 from sklearn.neural_network import MLPClassifier
@@ -10,18 +9,7 @@ from sklearn.neural_network import MLPClassifier
 import shallownet as sn
 from shallownet.interpret.profiles import decision_surface, partial_dependence, profile
 
-
-def frame(n, seed):
-    rng = np.random.default_rng(seed)
-    g = rng.integers(0, 3, n)
-    return pd.DataFrame(
-        {
-            "a": rng.normal(size=n) + g,
-            "b": rng.uniform(size=n),
-            "g": np.array(["u", "v", "w"])[g],
-            "flag": rng.uniform(size=n) < 0.4,
-        }
-    )
+from _mixed_data import frame
 
 
 def network(X, seed=0, members=1):
