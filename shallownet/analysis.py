@@ -33,8 +33,8 @@ import pandas as pd
 
 from . import __version__
 from .baselines import compare, fit_logistic, side_by_side
-from .devices import check_devices
 from .baselines.logistic import LogisticFitError, SeparationError
+from .devices import check_devices
 from .interpret import (
     expected_influence,
     garson,

@@ -10,6 +10,7 @@ import pytest
 
 import shallownet.analysis
 import shallownet.information
+import shallownet.training
 from shallownet._progress import ProgressBar
 from shallownet.cli import main
 
@@ -50,11 +51,20 @@ def test_devices_reach_the_library(monkeypatch, tmp_path, option, expected):
             raise Stop
         return record
 
+    class Classifier(shallownet.training.ShallowNetClassifier):
+        def fit(self, X, y):
+            seen["compare"] = self.devices
+            raise Stop
+
     monkeypatch.setattr(shallownet.information, "train_with_snapshots", spy("bottleneck"))
     monkeypatch.setattr(shallownet.analysis, "analyze", spy("analyze"))
+    monkeypatch.setattr(shallownet.training, "ShallowNetClassifier", Classifier)
+    table = tmp_path / "t.csv"
+    table.write_text("a,b,y\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(12)))
     assert main([*QUICK_BOTTLENECK, *option]) == 1  # the spy's Stop is an unexpected error
     assert main(["analyze", "--out", str(tmp_path / "r"), "--quiet", *option]) == 1
-    assert seen == {"bottleneck": expected, "analyze": expected}
+    assert main(["compare", str(table), "--quiet", *option]) == 1
+    assert seen == {"bottleneck": expected, "analyze": expected, "compare": expected}
 
 
 def test_analyze_passes_devices_to_the_estimator_and_refuses_bad_ones(monkeypatch):
