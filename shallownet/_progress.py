@@ -10,6 +10,9 @@ from typing import TextIO
 class ProgressBar:
     """Progress of one long step: ``label [#####-----] done/total  elapsed  ~left``.
 
+    The time left is estimated from the rate since the first report (from the start at the
+    first report itself), so neither compilation nor units done before a resume inflate it.
+
     On a terminal the bar is redrawn in place; elsewhere (logs, CI) a line is printed at most
     every ``min_interval`` seconds and at the end. ``enabled=False`` prints nothing.
     """
@@ -24,6 +27,7 @@ class ProgressBar:
         self.min_interval = min_interval
         self.start = time.perf_counter()
         self._last_print = -float("inf")
+        self._first: tuple[float, int] | None = None
         self._tty = bool(getattr(self.stream, "isatty", lambda: False)())
 
     def update(self, done: int, info: str = "") -> None:
@@ -31,12 +35,18 @@ class ProgressBar:
         if not self.enabled:
             return
         now = time.perf_counter()
+        if self._first is None:
+            self._first = (now, done)
         finished = done >= self.total
         if not finished and not self._tty and now - self._last_print < self.min_interval:
             return
         self._last_print = now
         elapsed = now - self.start
-        left = elapsed / done * (self.total - done) if done else float("nan")
+        t0, d0 = self._first
+        if done > d0:  # rate since the first report: excludes compiling, and work resumed from a checkpoint
+            left = (now - t0) / (done - d0) * (self.total - done)
+        else:
+            left = elapsed / done * (self.total - done) if done else float("nan")
         filled = int(self.width * min(done, self.total) / self.total)
         bar = "#" * filled + "-" * (self.width - filled)
         eta = "" if finished or left != left else f"  ~{_fmt_seconds(left)} left"

@@ -34,6 +34,7 @@ import pandas as pd
 from . import __version__
 from .baselines import compare, fit_logistic, side_by_side
 from .baselines.logistic import LogisticFitError, SeparationError
+from .devices import check_devices
 from .interpret import (
     expected_influence,
     garson,
@@ -174,6 +175,7 @@ def analyze(
     random_state: int = 0,
     progress: Callable[[str, int, int], None] | None = None,
     verbose: bool = False,
+    devices: str | int = "auto",
 ) -> Analysis:
     """Run the whole analysis of ``(X, y)``; see the module docstring for the steps.
 
@@ -187,6 +189,9 @@ def analyze(
         Called before each step.
     verbose : bool
         Show the training progress bar (stderr).
+    devices : {"auto", "none", 1}, default "auto"
+        Spread the ensemble members (and the information-plane seeds) over the visible JAX
+        devices when there are several; "none" or 1 keeps one device.
 
     Returns
     -------
@@ -199,6 +204,7 @@ def analyze(
     y = pd.Series(np.asarray(y), index=X.index, name=getattr(y, "name", None) or "target")
     if not 0 < test_size < 1:
         raise ValueError(f"`test_size` must be between 0 and 1. Got {test_size!r}.")
+    check_devices(devices)
     steps = [s for s in STEPS if information_plane or s != "information plane"]
     timings: dict[str, float] = {}
     results: dict[str, Any] = {}
@@ -223,7 +229,7 @@ def analyze(
             hidden_layer_sizes=tuple(hidden_layer_sizes), activation=activation, n_members=n_members,
             max_iter=max_iter, categorical=list(categorical) if categorical else None,
             missing="drop", constant="drop", bootstrap=n_members > 1, random_state=random_state,
-            verbose=verbose,
+            verbose=verbose, devices=devices,
         ).fit(X_train, y_train)
         train_rows = usable_rows(model, X_train)
         test_rows = usable_rows(model, X_test)
@@ -275,7 +281,7 @@ def analyze(
 
         if information_plane:
             t = step("information plane")
-            results["information_plane"] = _information_plane(model, Xtr, ytr, max_iter, random_state)
+            results["information_plane"] = _information_plane(model, Xtr, ytr, max_iter, random_state, devices)
             timings["information plane"] = time.perf_counter() - t
     notes.extend(dict.fromkeys(str(w.message) for w in caught))
 
@@ -310,7 +316,7 @@ def fit_baseline(X, y, model, random_state):
 
 
 def _information_plane(model: ShallowNetClassifier, X: pd.DataFrame, y: pd.Series, max_iter: int,
-                       random_state: int):
+                       random_state: int, devices: str | int):
     """I(X;T), I(T;Y) per layer over a fresh training run of the same architecture with
     snapshots (up to 4 seeds). Binning for bounded units, KDE (s2 = 0.1) for relu."""
     from .information import information_plane, train_with_snapshots
@@ -319,7 +325,7 @@ def _information_plane(model: ShallowNetClassifier, X: pd.DataFrame, y: pd.Serie
     run = train_with_snapshots(
         X, y, hidden_layer_sizes=net.hidden_sizes, activation=net.activation, output=net.output,
         n_seeds=min(net.n_members, 4), epochs=max_iter, learning_rate=0.01,
-        batch_size=min(200, -(-len(X) // 8)), random_state=random_state,
+        batch_size=min(200, -(-len(X) // 8)), random_state=random_state, devices=devices,
     )
     estimator = "kde" if net.activation == "relu" else "binning"
     return information_plane(run, estimator=estimator, random_state=random_state)

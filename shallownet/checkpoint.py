@@ -63,3 +63,21 @@ def fingerprint(settings: dict, arrays: Iterable[Any]) -> str:
         h.update(f"{a.dtype.str}{a.shape}".encode())
         h.update(a.tobytes())
     return h.hexdigest()
+
+
+def check_checkpoint(checkpoint: Any, random_state: Any) -> str | None:
+    """Validate a ``checkpoint`` argument: None, or a path whose run can be repeated exactly.
+
+    A run resumes only when every random draw is the same as before, so a checkpoint needs a
+    fixed integer ``random_state`` (None draws a fresh seed on every call).
+    """
+    if checkpoint is None:
+        return None
+    if not isinstance(checkpoint, (str, os.PathLike)):
+        raise TypeError(f"`checkpoint` must be None or a file path. Got {checkpoint!r} instead.")
+    if random_state is None:
+        raise ValueError(
+            "`checkpoint` needs an integer `random_state`: with random_state=None every call draws "
+            "a new seed, so an interrupted run could never be resumed."
+        )
+    return os.fspath(checkpoint)

@@ -15,7 +15,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from .commands import UsageError
+from .commands import UsageError, select_platform
 
 COMMANDS = ("analyze", "compare", "bottleneck")
 
@@ -67,8 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(levelname)s: %(message)s")
-    enable_compilation_cache()
     try:
+        select_platform(getattr(args, "platform", "auto"))  # before anything computes
+        enable_compilation_cache()
         with warnings.catch_warnings():
             warnings.simplefilter("default")
             warnings.showwarning = _show_warning

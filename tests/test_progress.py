@@ -20,3 +20,14 @@ def test_disabled_progress_is_silent_and_time_format():
     assert out.getvalue() == ""
     assert _fmt_seconds(5.04) == "5.0s" and _fmt_seconds(125) == "2m05s" and _fmt_seconds(7300) == "2h01m"
 
+
+
+def test_time_left_uses_the_rate_since_the_first_report(monkeypatch):
+    clock = iter([0.0, 1.0, 2.0])  # creation, first report, second report
+    monkeypatch.setattr("shallownet._progress.time.perf_counter", lambda: next(clock))
+    out = io.StringIO()
+    bar = ProgressBar(100, "resumed", stream=out, min_interval=0.0)
+    bar.update(50)  # e.g. resumed at 50 of 100: 1 s for 50 units would promise 1 s left
+    bar.update(60)  # 10 units in the last 1 s -> 40 units take 4 s
+    lines = out.getvalue().splitlines()
+    assert "~1.0s left" in lines[0] and "~4.0s left" in lines[1] and "2.0s" in lines[1]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import UsageError
+from . import UsageError, add_device_arguments, devices_option
 
 
 def add_table_arguments(p: argparse.ArgumentParser) -> None:
@@ -28,6 +28,7 @@ def add_table_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for intervals (default 1000)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    add_device_arguments(p)
 
 
 def add_parser(sub) -> None:
@@ -157,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
         X, y, source=source, hidden_layer_sizes=hidden, activation=args.activation, n_members=args.members,
         max_iter=args.epochs, test_size=args.test_size, categorical=args.categorical,
         conditional=args.conditional, n_bootstrap=args.bootstrap, information_plane=args.information_plane,
-        random_state=args.seed, progress=steps, verbose=not args.quiet,
+        random_state=args.seed, progress=steps, verbose=not args.quiet, devices=devices_option(args),
     )
     analysis.notes[:0] = notes
     write_analysis(analysis, out, force=args.force)

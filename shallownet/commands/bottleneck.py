@@ -13,6 +13,8 @@ import time
 from contextlib import redirect_stdout
 from pathlib import Path
 
+from . import add_device_arguments
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
@@ -39,12 +41,17 @@ def add_parser(sub) -> None:
     p.add_argument("--out", help="output folder for figures, tables and results.json (not overwritten without --force)")
     p.add_argument("--force", action="store_true", help="replace an existing output folder")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--checkpoint", metavar="DIR",
+                   help="folder for checkpoints (training state every 50 epochs, estimates after "
+                        "every block); run the same command again after a crash or a kill to "
+                        "continue where it stopped, with the same results")
+    add_device_arguments(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from .._progress import ProgressBar
-    from . import UsageError
+    from . import UsageError, devices_option
     from ..datasets import twelve_bit_task
     from ..information import KDE, Binning, information_plane, snapshot_schedule, train_with_snapshots
 
@@ -62,6 +69,16 @@ def run(args: argparse.Namespace) -> int:
         rule = args.bins if args.bins != "auto" else ("original" if args.activation == "tanh" else "fixed")
         estimator = Binning(rule=rule, width=args.bin_width)
 
+    training_file = plane_file = None
+    if args.checkpoint:
+        folder = Path(args.checkpoint)
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(f"--checkpoint {folder} is a file; it must be a folder (created if missing)")
+        folder.mkdir(parents=True, exist_ok=True)
+        training_file, plane_file = folder / "training.npz", folder / "information_plane.npz"
+        if training_file.exists() and not args.quiet:
+            print(f"note: resuming from the checkpoints in {folder}", file=sys.stderr)
+
     task = twelve_bit_task(args.split, random_state=args.seed)
     schedule = snapshot_schedule(args.epochs, args.snapshots)
     start = time.perf_counter()
@@ -70,10 +87,12 @@ def run(args: argparse.Namespace) -> int:
         task.X, task.y, train_index=task.train_index, activation=args.activation, n_seeds=args.seeds,
         epochs=args.epochs, snapshot_epochs=schedule, learning_rate=args.learning_rate,
         batch_size=args.batch_size, random_state=args.seed, progress=bar.callback(),
+        devices=devices_option(args), checkpoint=training_file,
     )
     trained = time.perf_counter()
     bar = ProgressBar(len(schedule), f"mutual information ({estimator.name})", enabled=not args.quiet)
-    plane = information_plane(run_, estimator=estimator, progress=lambda done, total: bar.update(done))
+    plane = information_plane(run_, estimator=estimator, progress=lambda done, total: bar.update(done),
+                              checkpoint=plane_file)
     measured = time.perf_counter()
 
     text = io.StringIO()

@@ -6,6 +6,7 @@ import argparse
 import json
 import warnings
 
+from . import devices_option
 from .analyze import add_table_arguments, check_model_options, load_table
 
 
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     model = ShallowNetClassifier(
         hidden_layer_sizes=hidden, activation=args.activation, n_members=args.members, max_iter=args.epochs,
         categorical=args.categorical, missing="drop", constant="drop", random_state=args.seed,
-        verbose=not args.quiet,
+        verbose=not args.quiet, devices=devices_option(args),
     ).fit(X_train, y_train)
     tr = usable_rows(model, X_train)
     te = usable_rows(model, X_test)

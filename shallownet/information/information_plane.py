@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from functools import partial
+import os
 from typing import Any, Callable
 
 import jax
@@ -21,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._validation import check_2d_numeric, check_int, check_random_state
+from ..checkpoint import check_checkpoint, fingerprint, read_checkpoint, write_checkpoint
 from ..models.adapters import as_network
 from ..models.layers import layer_outputs
 from .estimators import KSG, estimate_layer, make_estimator
@@ -172,6 +174,7 @@ def information_plane(
     random_state=0,
     memory_limit_mb: int = 256,
     progress: Callable[[int, int], None] | None = None,
+    checkpoint: str | os.PathLike | None = None,
 ) -> InformationPlane:
     """I(X; T) and I(T; Y) for every layer (output included), snapshot and seed.
 
@@ -195,6 +198,14 @@ def information_plane(
     memory_limit_mb : int
         Working memory per compiled block.
     progress : callable ``(snapshots_done, snapshots)``, optional
+    checkpoint : path or None, default None
+        A ``.npz`` file. After every block of snapshots the estimates computed so far are
+        written there atomically; a later call with the same arguments resumes after the last
+        finished block and ends with exactly the numbers of an uninterrupted call (each
+        snapshot's noise key depends on its epoch, not on its block). A file from another
+        estimator, seed, run (parameters, epochs) or other rows is refused with a
+        ``ValueError``. ``memory_limit_mb`` may change between the calls unless it changes
+        the estimator's row block.
 
     Returns
     -------
@@ -202,6 +213,7 @@ def information_plane(
     """
     est = make_estimator(estimator)
     budget = check_int("memory_limit_mb", memory_limit_mb, 1) * 2**20
+    checkpoint = check_checkpoint(checkpoint, random_state)
     seed = check_random_state(random_state)
     if (X is None) != (y is None):
         raise ValueError("Pass `X` and `y` together (or neither, for a run's own patterns).")
@@ -230,14 +242,25 @@ def information_plane(
     per_block, est = _plan(est, n, widths, Z.shape[1], n_seeds, n_epochs, budget)
     x_in, y_in = jnp.asarray(Z, dtype), jnp.asarray(y_index, jnp.int32)
     key = jax.random.PRNGKey(seed)
-    blocks = []
-    for start in range(0, n_epochs, per_block):
+    blocks, done = [], 0
+    if checkpoint is not None:
+        stamp = fingerprint(
+            {"estimator": repr(est), "random_state": seed, "activation": activation, "output": output,
+             "n_classes": len(classes), "dtype": np.dtype(dtype).name},
+            [np.asarray(epochs, np.int64), Z, y_index, *jax.tree_util.tree_leaves(params)],
+        )
+        blocks, done = _read_blocks(checkpoint, stamp)
+    for start in range(done, n_epochs, per_block):
         idx = np.minimum(np.arange(start, start + per_block), n_epochs - 1)
         chunk = jax.tree_util.tree_map(lambda a: a[idx], params)
         out = plane_block(chunk, x_in, y_in, jnp.asarray(epochs[idx], jnp.int32), key, est,
                           activation=activation, output=output,
                           n_classes=len(classes))
         blocks.append({k: np.asarray(v)[:, : min(per_block, n_epochs - start)] for k, v in out.items()})
+        if checkpoint is not None:
+            merged = {k: np.concatenate([b[k] for b in blocks], axis=1) for k in blocks[0]}
+            write_checkpoint(checkpoint, merged, {"format": "shallownet.information_plane", "version": 1,
+                                                  "fingerprint": stamp})
         if progress is not None:
             progress(min(start + per_block, n_epochs), n_epochs)
     res = {k: np.concatenate([b[k] for b in blocks], axis=1).transpose(2, 1, 0).astype(np.float64)
@@ -249,3 +272,19 @@ def information_plane(
         H_X=_row_entropy_bits(Z), H_Y=_entropy_bits(np.bincount(y_index)),
         estimator=est.name, activation=activation,
     )
+
+
+def _read_blocks(path: str, stamp: str) -> tuple[list[dict], int]:
+    """Estimates stored at ``path`` as one block, and the number of snapshots they cover."""
+    if not os.path.exists(path):
+        return [], 0
+    arrays, meta = read_checkpoint(path)
+    if meta.get("format") != "shallownet.information_plane":
+        raise ValueError(f"`checkpoint` {path!r} is not a checkpoint of information_plane.")
+    if meta.get("fingerprint") != stamp:
+        raise ValueError(
+            f"`checkpoint` {path!r} was written by information_plane for another run, other rows "
+            "or another estimator or seed; it cannot be resumed by this call. Remove the file "
+            "or pass another path to start afresh."
+        )
+    return [arrays], int(next(iter(arrays.values())).shape[1])

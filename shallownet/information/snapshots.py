@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, Callable, Sequence
 
 import jax
@@ -9,6 +10,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._validation import check_float, check_hidden_layer_sizes, check_int, check_one_of, check_random_state
+from ..checkpoint import check_checkpoint
+from ..devices import check_devices
 from ..data.encoder import Encoder
 from ..models.layers import ACTIVATIONS, init_truncated_normal
 from ..training.estimator import check_target
@@ -63,6 +66,8 @@ def train_with_snapshots(
     random_state: int | None = 0,
     dtype: str = "float32",
     progress: Callable[[int, int, float], None] | None = None,
+    devices: str | int = "auto",
+    checkpoint: str | os.PathLike | None = None,
 ) -> TrainingRun:
     """Train ``n_seeds`` networks together and keep their parameters at the snapshot epochs.
 
@@ -100,6 +105,14 @@ def train_with_snapshots(
         Seed of the initial weights and the minibatch order.
     dtype : {"float32", "float64"}
     progress : callable ``(epochs_done, epochs, mean_loss)``, optional
+    devices : {"auto", "none", 1}, default "auto"
+        Spread the seeds over the visible devices (see :func:`shallownet.training.loop.train`).
+    checkpoint : path or None, default None
+        A ``.npz`` file where the training state, the history and the snapshots taken so far
+        are written atomically every 50 epochs; a later call with the same arguments resumes
+        from it and returns exactly the run an uninterrupted call returns (see
+        :func:`shallownet.training.loop.train`). Needs an integer ``random_state``; a file
+        from other settings or data is refused with a ``ValueError``.
 
     Returns
     -------
@@ -114,6 +127,8 @@ def train_with_snapshots(
     learning_rate = check_float("learning_rate", learning_rate, 0.0, open_min=True)
     batch_size = check_int("batch_size", batch_size, 1)
     alpha = check_float("alpha", alpha, 0.0)
+    checkpoint = check_checkpoint(checkpoint, random_state)
+    check_devices(devices)
     seed = check_random_state(random_state)
     check_one_of("dtype", dtype, ("float32", "float64"))
     if dtype == "float64" and not jax.config.jax_enable_x64:
@@ -153,7 +168,7 @@ def train_with_snapshots(
         X_val=Z[held_out] if held_out.size else None,
         y_val=y_index[held_out] if held_out.size else None,
         early_stopping=False, patience=None, snapshot_epochs=schedule,
-        progress=progress, dtype=jdtype,
+        progress=progress, dtype=jdtype, devices=devices, checkpoint=checkpoint,
     )
     stacked = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *[snaps[int(e)] for e in schedule])
     settings = {

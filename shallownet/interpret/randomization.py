@@ -16,9 +16,10 @@ of fixed size so that memory stays bounded and nothing is compiled twice.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, Callable
 
 import jax
 import numpy as np
@@ -26,6 +27,8 @@ import optax
 import pandas as pd
 
 from .._validation import check_float, check_int, check_random_state
+from ..checkpoint import check_checkpoint, fingerprint, read_checkpoint, write_checkpoint
+from ..devices import check_devices
 from ..models import init_params
 from ..results import Result
 from ..training.estimator import ShallowNetClassifier
@@ -161,6 +164,9 @@ def olden_test(
     chunk_size: int = 1024,
     random_state: int | None = None,
     encoded: bool = False,
+    devices: str | int = "auto",
+    checkpoint: str | os.PathLike | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> OldenTest:
     """Olden & Jackson (2002) randomisation test: a p-value for each variable's Olden value.
 
@@ -184,6 +190,23 @@ def olden_test(
         Seed of the permutations, initial weights and minibatch order.
     encoded : bool, default False
         Whether ``X`` is already encoded.
+    devices : {"auto", "none", 1}, default "auto"
+        Spread the replicate networks over the visible devices (see
+        :func:`shallownet.training.loop.train`).
+    checkpoint : path or None, default None
+        A ``.npz`` file. After every group of ``chunk_size // n_members`` replicates their null
+        statistics are written there atomically, and while a group trains its whole training
+        state is written to ``checkpoint + ".group"`` every 50 epochs (removed once the group
+        is done). Calling again with the same arguments after a crash or a kill skips the
+        finished groups (their permutations and keys are drawn again, not trained), resumes
+        the group in progress, and ends with exactly the numbers of an uninterrupted call.
+        Needs an integer ``random_state``. A file from other settings (training settings,
+        ``n_permutations``, ``chunk_size``, architecture, seed) or other data is refused with
+        a ``ValueError``; the model's own weights are not part of the null distribution and
+        are not checked.
+    progress : callable ``(epochs_done, epochs_total)``, optional
+        Called after every 50 training epochs and after every group; ``epochs_total`` is
+        ``n_groups * max_iter`` (groups whose networks all stop early jump ahead).
 
     Returns
     -------
@@ -200,6 +223,8 @@ def olden_test(
     lay = Layout.of(net)
     R = check_int("n_permutations", n_permutations, 1)
     chunk_size = check_int("chunk_size", chunk_size, 1)
+    checkpoint = check_checkpoint(checkpoint, random_state)
+    check_devices(devices)
     seed = check_random_state(random_state)
     Z = encoded_input(net, X, encoded)
     N = Z.shape[0]
@@ -214,22 +239,68 @@ def olden_test(
     sizes = (net.n_inputs, *net.hidden_sizes, net.n_outputs)
     rng = np.random.default_rng(seed)
     key = jax.random.PRNGKey(seed)
-    null = []
-    for _ in range(n_calls):
+    saved = None
+    if checkpoint is not None:
+        start = jax.tree_util.tree_map(lambda a: a[0], net.params)  # one member's shapes
+        stamp = fingerprint(
+            {"settings": {k: v for k, v in s.items() if k != "source"}, "n_permutations": R,
+             "per_call": per_call, "n_members": M, "sizes": sizes, "activation": net.activation,
+             "output": net.output, "dtype": np.dtype(dtype).name, "random_state": seed,
+             "optimizer_state": str(jax.tree_util.tree_structure(opt.init(start)))},
+            [Z, yi, *jax.tree_util.tree_leaves(opt.init(start))],
+        )
+        saved = _read_null(checkpoint, stamp)
+    null = [] if saved is None else [saved]
+    done_calls = 0 if saved is None else len(saved) // per_call
+    total_epochs = n_calls * s["max_iter"]
+    for call in range(n_calls):
         perms = np.stack([rng.permutation(N) for _ in range(per_call)])  # (per_call, N)
-        targets = np.repeat(yi[perms], M, axis=0)  # (per_call * M, N): members share a permutation
         key, k_init, k_train = jax.random.split(key, 3)
+        if call < done_calls:  # replayed draws of a group the checkpoint already holds
+            continue
+        targets = np.repeat(yi[perms], M, axis=0)  # (per_call * M, N): members share a permutation
         init = _initial_params(jax.random.split(k_init, per_call * M), sizes, net.activation, dtype)
+        report = None if progress is None else partial(_report, progress, call * s["max_iter"], total_epochs)
         params, _, _ = train(
             init, Z, targets, activation=net.activation, output=net.output, optimizer=opt,
             learning_rate=s["learning_rate"], alpha=s["alpha"], batch_size=s["batch_size"],
             max_epochs=s["max_iter"], key=k_train, tol=s["tol"], patience=s["n_iter_no_change"],
-            dtype=dtype,
+            dtype=dtype, devices=devices, checkpoint=None if checkpoint is None else checkpoint + ".group",
+            progress=report,
         )
         Ws = [np.asarray(layer.W, dtype=np.float64) for layer in params]
         values = _olden_from_weights(Ws, lay, len(net.hidden_sizes)).values
         null.append(values.reshape(per_call, M, *values.shape[1:]).mean(axis=1))
+        if checkpoint is not None:
+            # Group file first: a kill between the two steps only repeats this group.
+            if os.path.exists(checkpoint + ".group"):
+                os.remove(checkpoint + ".group")
+            write_checkpoint(checkpoint, {"null": np.concatenate(null)},
+                             {"format": "shallownet.olden_test", "version": 1, "fingerprint": stamp})
+        if progress is not None:
+            progress((call + 1) * s["max_iter"], total_epochs)
     null = np.concatenate(null)[:R]
     observed = olden(net)
     s.update({"n_permutations": R, "n_members": M, "random_state": seed})
     return OldenTest(observed, null, permutation_p_values(observed.mean, null), s)
+
+
+def _report(progress: Callable[[int, int], None], offset: int, total: int, done: int, _max: int, _loss: float) -> None:
+    """Turn the training loop's ``(done, max_epochs, loss)`` into ``(offset + done, total)``."""
+    progress(offset + done, total)
+
+
+def _read_null(path: str, stamp: str) -> np.ndarray | None:
+    """Null statistics of the finished groups stored at ``path`` (None when there is no file)."""
+    if not os.path.exists(path):
+        return None
+    arrays, meta = read_checkpoint(path)
+    if meta.get("format") != "shallownet.olden_test":
+        raise ValueError(f"`checkpoint` {path!r} is not a checkpoint of olden_test.")
+    if meta.get("fingerprint") != stamp:
+        raise ValueError(
+            f"`checkpoint` {path!r} was written by olden_test with other settings or data; it "
+            "cannot be resumed by this call. Remove the file (and its '.group' file) or pass "
+            "another path to start afresh."
+        )
+    return arrays["null"]

@@ -23,6 +23,7 @@ from .._validation import (
     check_random_state,
 )
 from .._progress import ProgressBar
+from ..checkpoint import check_checkpoint
 from ..devices import check_devices
 from ..data.encoder import Encoder
 from ..models.layers import ACTIVATIONS, init_members
@@ -137,6 +138,12 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
         "auto" spreads the members over all visible JAX devices during training when there are
         several (see :mod:`shallownet.devices`), and so do predictions; "none" or 1 uses one
         device. The fitted parameters agree up to float rounding (~1e-15 in float64).
+    checkpoint : path or None, default None
+        A ``.npz`` file where training writes its whole state every 50 epochs (atomically);
+        a later ``fit`` with the same settings, data and ``random_state`` resumes from it and
+        ends with the numbers of an uninterrupted fit (see
+        :func:`shallownet.training.loop.train`). Needs an integer ``random_state``; a file
+        from other settings or data is refused with a ``ValueError``.
 
     Attributes
     ----------
@@ -177,6 +184,7 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
         random_state=None,
         verbose=False,
         devices="auto",
+        checkpoint=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -199,6 +207,7 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.devices = devices
+        self.checkpoint = checkpoint
 
     # -- validation ------------------------------------------------------------------------
     def _validated(self) -> dict:
@@ -241,6 +250,7 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
         p["dtype"] = jnp.float64 if self.dtype == "float64" else jnp.float32
         p["seed"] = check_random_state(self.random_state)
         p["devices"] = check_devices(self.devices)
+        p["checkpoint"] = check_checkpoint(self.checkpoint, self.random_state)
         return p
 
     # -- fitting ---------------------------------------------------------------------------
@@ -299,6 +309,7 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
             max_epochs=p["max_iter"], key=key_shuffle, X_val=X_val, y_val=y_val,
             early_stopping=bool(self.early_stopping), tol=p["tol"], patience=p["patience"],
             progress=progress, dtype=p["dtype"], devices=p["devices"],
+            checkpoint=p["checkpoint"],
         )
         self.encoder_ = encoder
         self.classes_ = classes
