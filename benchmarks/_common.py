@@ -9,7 +9,9 @@ import time
 from pathlib import Path
 from typing import Callable
 
-RESULTS = Path(__file__).parent / "results"
+RESULTS = Path(os.environ.get("SHALLOWNET_BENCH_RESULTS", Path(__file__).parent / "results"))
+"""Where result files go: ``benchmarks/results`` unless ``SHALLOWNET_BENCH_RESULTS`` names
+another folder (runs on other machines keep theirs apart)."""
 
 
 def timed(fn: Callable, *args, **kwargs) -> tuple[float, object]:
