@@ -10,6 +10,7 @@ import numpy as np
 
 from .._validation import check_float, check_hidden_layer_sizes, check_int, check_one_of, check_random_state
 from ..data.encoder import Encoder
+from ..devices import check_devices
 from ..models.layers import ACTIVATIONS, init_truncated_normal
 from ..training.estimator import check_target
 from ..training.loop import NAMED_OPTIMIZERS, named_optimizer, train
@@ -63,6 +64,7 @@ def train_with_snapshots(
     random_state: int | None = 0,
     dtype: str = "float32",
     progress: Callable[[int, int, float], None] | None = None,
+    devices: Any = "auto",
 ) -> TrainingRun:
     """Train ``n_seeds`` networks together and keep their parameters at the snapshot epochs.
 
@@ -100,6 +102,10 @@ def train_with_snapshots(
         Seed of the initial weights and the minibatch order.
     dtype : {"float32", "float64"}
     progress : callable ``(epochs_done, epochs, mean_loss)``, optional
+    devices : {"auto", "none", 1}, default "auto"
+        "auto" splits the seeds over all visible devices during training when there are
+        several and their number is a multiple of the device count
+        (:func:`shallownet.training.loop.train`); "none" or 1 uses one device.
 
     Returns
     -------
@@ -109,6 +115,7 @@ def train_with_snapshots(
     check_one_of("activation", activation, ACTIVATIONS)
     check_one_of("output", output, ("softmax", "sigmoid"))
     n_seeds = check_int("n_seeds", n_seeds, 1)
+    check_devices(devices)
     epochs = check_int("epochs", epochs, 1)
     check_one_of("optimizer", optimizer, NAMED_OPTIMIZERS)
     learning_rate = check_float("learning_rate", learning_rate, 0.0, open_min=True)
@@ -153,7 +160,7 @@ def train_with_snapshots(
         X_val=Z[held_out] if held_out.size else None,
         y_val=y_index[held_out] if held_out.size else None,
         early_stopping=False, patience=None, snapshot_epochs=schedule,
-        progress=progress, dtype=jdtype,
+        progress=progress, dtype=jdtype, devices=devices,
     )
     stacked = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *[snaps[int(e)] for e in schedule])
     settings = {
