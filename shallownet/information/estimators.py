@@ -9,7 +9,10 @@ width is a traced leaf, everything else static), with one method of one signatur
 class indices in ``[0, n_classes)`` (``n_classes`` is static), ``X`` (N, D) the encoded
 inputs (used by KSG only) and ``key`` a PRNG key (used where noise is added). The method is
 pure JAX, so it is jit-compiled once per shape and setting and ``vmap``-ed over snapshot
-epochs and seeds by :func:`shallownet.information.information_plane`.
+epochs and seeds by :func:`shallownet.information.information_plane`. KDE and KSG are means
+over rows of per-row terms; they also expose ``prepare`` (noise), ``row_stats`` (the terms of
+given query rows) and ``finish`` (terms' means to estimates), which
+:func:`estimate_layer_rows` uses to split the query rows over several devices.
 
 Estimators (the maths is in ``theory/information.md``):
 
