@@ -337,7 +337,6 @@ class KDE:
         """Per-row terms ``(5, R)`` for the query rows ``rows`` (R,) against all N rows of ``T``:
         log-sum-exp over all rows and over the row's class, at scales 2 s2 and 8 s2, and
         ``log N_{y_i}``. The estimates are functions of their means over the N rows."""
-        n = T.shape[0]
         s2 = jnp.asarray(self.noise_variance, T.dtype)
         sq = jnp.sum(T * T, axis=1)
 

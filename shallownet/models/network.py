@@ -253,4 +253,4 @@ class Network:
         """Every layer's output for every member: arrays ``(M, N, width)``, output layer last."""
         x = self._as_input(X, encoded)
         outs = member_layer_outputs(self.params, x, self.activation, self.output)
-        return [np.asarray(o) for o in outs]
+        return [to_host(o) for o in outs]
