@@ -9,7 +9,10 @@ width is a traced leaf, everything else static), with one method of one signatur
 class indices in ``[0, n_classes)`` (``n_classes`` is static), ``X`` (N, D) the encoded
 inputs (used by KSG only) and ``key`` a PRNG key (used where noise is added). The method is
 pure JAX, so it is jit-compiled once per shape and setting and ``vmap``-ed over snapshot
-epochs and seeds by :func:`shallownet.information.information_plane`.
+epochs and seeds by :func:`shallownet.information.information_plane`. KDE and KSG are means
+over rows of per-row terms; they also expose ``prepare`` (noise), ``row_stats`` (the terms of
+given query rows) and ``finish`` (terms' means to estimates), which
+:func:`estimate_layer_rows` uses to split the query rows over several devices.
 
 Estimators (the maths is in ``theory/information.md``):
 
@@ -37,7 +40,11 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import digamma, xlogy
 
+from jax.sharding import NamedSharding
+from jax.sharding import PartitionSpec as P
+
 from .._validation import check_float, check_int, check_one_of
+from ..devices import ROW_AXIS, padded_length
 
 LN2 = math.log(2.0)
 BINNING_RULES = ("original", "fixed", "adaptive")
@@ -255,6 +262,29 @@ class Binning:
         return 4 * n * (d + 1) * 6
 
 
+# -- estimators that are means of per-row terms -------------------------------------------------
+def row_blocks(fn, rows: jax.Array, block_size: int) -> jax.Array:
+    """``fn`` over blocks of ``block_size`` query-row indices; per-row results ``(S, R)``.
+
+    ``rows`` (R,) is cut into ``ceil(R / block)`` blocks (the last padded with its final
+    index, the padding dropped) mapped one after another with ``lax.map``, so memory is that
+    of one block. ``fn(idx)`` returns ``(S, len(idx))``.
+    """
+    r = rows.shape[0]
+    block = min(block_size, r)
+    n_blocks = -(-r // block)
+    idx = rows[jnp.minimum(jnp.arange(n_blocks * block), r - 1)].reshape(n_blocks, block)
+    stats = jax.lax.map(fn, idx)  # (n_blocks, S, block)
+    return jnp.moveaxis(stats, 1, 0).reshape(stats.shape[1], n_blocks * block)[:, :r]
+
+
+def _estimate_by_rows(est, T, y, X, key) -> dict:
+    """``est.finish`` of the mean over all N rows of ``est.row_stats`` (KDE and KSG)."""
+    T, X = est.prepare(T, X, key)
+    n = T.shape[0]
+    return est.finish(jnp.mean(est.row_stats(T, y, X, jnp.arange(n)), axis=1), n)
+
+
 # -- KDE bounds ---------------------------------------------------------------------------------
 @_pytree("noise_variance")
 @dataclass(frozen=True)
@@ -297,12 +327,18 @@ class KDE:
         Only ``T`` and ``y`` are used. Every row sum includes the pattern itself
         (``exp(0) = 1``), so sums are >= 1 and need no max-shift.
         """
-        n = T.shape[0]
+        return _estimate_by_rows(self, T, y, X, key)
+
+    def prepare(self, T, X, key):
+        """The layer and inputs the row statistics are computed on (unchanged for KDE)."""
+        return T, X
+
+    def row_stats(self, T, y, X, rows) -> jax.Array:
+        """Per-row terms ``(5, R)`` for the query rows ``rows`` (R,) against all N rows of ``T``:
+        log-sum-exp over all rows and over the row's class, at scales 2 s2 and 8 s2, and
+        ``log N_{y_i}``. The estimates are functions of their means over the N rows."""
         s2 = jnp.asarray(self.noise_variance, T.dtype)
         sq = jnp.sum(T * T, axis=1)
-        block = min(self.block_size, n)
-        n_blocks = -(-n // block)
-        rows = jnp.minimum(jnp.arange(n_blocks * block), n - 1).reshape(n_blocks, block)
 
         def one_block(idx):
             d = jnp.maximum(sq[idx][:, None] + sq[None, :] - 2 * (T[idx] @ T.T), 0)
@@ -315,10 +351,11 @@ class KDE:
             out.append(jnp.log(jnp.sum(same, axis=1).astype(T.dtype)))
             return jnp.stack(out)
 
-        stats = jax.lax.map(one_block, rows)  # (n_blocks, 5, block)
-        stats = jnp.moveaxis(stats, 1, 0).reshape(5, n_blocks * block)[:, :n]
-        mean = jnp.mean(stats, axis=1)
-        log_n = jnp.log(jnp.asarray(n, T.dtype))
+        return row_blocks(one_block, rows, self.block_size)
+
+    def finish(self, mean: jax.Array, n: int) -> dict:
+        """The bounds (bits) from the means over rows of :meth:`row_stats`."""
+        log_n = jnp.log(jnp.asarray(n, mean.dtype))
         upper_xt = log_n - mean[0]
         lower_xt = log_n - mean[2]
         # sum_c p_c [log N_c - mean_{i in c} lse_same_i] = mean_i log N_{y_i} - mean_i lse_same_i
@@ -338,58 +375,43 @@ def _max_norm_distances(A_rows: jax.Array, A: jax.Array) -> jax.Array:
     return jnp.max(jnp.abs(A_rows[:, None, :] - A[None, :, :]), axis=-1)
 
 
-def ksg_information(A: jax.Array, B: jax.Array, k: int, block_size: int) -> jax.Array:
-    """KSG estimate (Kraskov et al. 2004, algorithm 1) of I(A; B) in nats, max-norm.
+def ksg_terms(A: jax.Array, B: jax.Array, idx: jax.Array, k: int) -> jax.Array:
+    """KSG terms (Kraskov et al. 2004, algorithm 1), max-norm, for the query rows ``idx`` (R,).
 
     ``eps_i`` = distance from row i to its k-th nearest neighbour in the joint space (max of
     the two Chebyshev distances); ``n_a(i) = #{j: ||a_j - a_i|| < eps_i}`` counting i itself
-    (so it is KSG's ``n_x + 1``), likewise ``n_b``; ``I = psi(k) + psi(N) - <psi(n_a) + psi(n_b)>``.
-    Same counting convention as scikit-learn's ``mutual_info_regression``. Needs continuous
-    A and B without ties.
+    (so it is KSG's ``n_x + 1``), likewise ``n_b``. Returns ``psi(n_a) + psi(n_b)`` per row;
+    ``I(A; B) = psi(k) + psi(N) - <psi(n_a) + psi(n_b)>`` in nats, the counting convention
+    of scikit-learn's ``mutual_info_regression``. Needs continuous A and B without ties.
     """
     n = A.shape[0]
-    block = min(block_size, n)
-    n_blocks = -(-n // block)
-    rows = jnp.minimum(jnp.arange(n_blocks * block), n - 1).reshape(n_blocks, block)
-
-    def one_block(idx):
-        da = _max_norm_distances(A[idx], A)
-        db = _max_norm_distances(B[idx], B)
-        joint = jnp.where(idx[:, None] == jnp.arange(n)[None, :], jnp.inf, jnp.maximum(da, db))
-        eps = -jax.lax.top_k(-joint, k)[0][:, k - 1]
-        n_a = jnp.sum(da < eps[:, None], axis=1).astype(A.dtype)
-        n_b = jnp.sum(db < eps[:, None], axis=1).astype(A.dtype)
-        return digamma(n_a) + digamma(n_b)
-
-    terms = jax.lax.map(one_block, rows).reshape(-1)[:n]
-    return digamma(jnp.asarray(k, A.dtype)) + digamma(jnp.asarray(n, A.dtype)) - jnp.mean(terms)
+    da = _max_norm_distances(A[idx], A)
+    db = _max_norm_distances(B[idx], B)
+    joint = jnp.where(idx[:, None] == jnp.arange(n)[None, :], jnp.inf, jnp.maximum(da, db))
+    eps = -jax.lax.top_k(-joint, k)[0][:, k - 1]
+    n_a = jnp.sum(da < eps[:, None], axis=1).astype(A.dtype)
+    n_b = jnp.sum(db < eps[:, None], axis=1).astype(A.dtype)
+    return digamma(n_a) + digamma(n_b)
 
 
-def knn_class_information(T: jax.Array, y: jax.Array, k: int, block_size: int) -> jax.Array:
-    """k-NN estimate (Ross 2014) of I(T; Y) in nats for continuous T and discrete Y, max-norm.
+def knn_class_terms(T: jax.Array, y: jax.Array, idx: jax.Array, k: int) -> jax.Array:
+    """k-NN terms (Ross 2014) for continuous T and discrete Y, max-norm, for the rows ``idx``.
 
     ``eps_i`` = distance to the k-th nearest neighbour of the same class; ``m_i`` = number of
-    rows (any class, i included) closer than ``eps_i``; ``N_y`` the class size:
-    ``I = psi(N) + psi(k) - <psi(N_{y_i})> - <psi(m_i)>`` (scikit-learn's
-    ``mutual_info_classif`` convention). Every class needs more than k rows.
+    rows (any class, i included) closer than ``eps_i``; ``N_y`` the class size. Returns
+    ``psi(N_{y_i}) + psi(m_i)`` per row; ``I(T; Y) = psi(N) + psi(k) - <psi(N_y) + psi(m)>``
+    in nats (scikit-learn's ``mutual_info_classif`` convention). Every class needs more than
+    k rows.
     """
     n = T.shape[0]
-    block = min(block_size, n)
-    n_blocks = -(-n // block)
-    rows = jnp.minimum(jnp.arange(n_blocks * block), n - 1).reshape(n_blocks, block)
-
-    def one_block(idx):
-        dt = _max_norm_distances(T[idx], T)
-        same = y[idx][:, None] == y[None, :]
-        self_ = idx[:, None] == jnp.arange(n)[None, :]
-        within = jnp.where(same & ~self_, dt, jnp.inf)
-        eps = -jax.lax.top_k(-within, k)[0][:, k - 1]
-        m = jnp.sum(dt < eps[:, None], axis=1).astype(T.dtype)
-        n_y = jnp.sum(same, axis=1).astype(T.dtype)
-        return digamma(n_y) + digamma(m)
-
-    terms = jax.lax.map(one_block, rows).reshape(-1)[:n]
-    return digamma(jnp.asarray(n, T.dtype)) + digamma(jnp.asarray(k, T.dtype)) - jnp.mean(terms)
+    dt = _max_norm_distances(T[idx], T)
+    same = y[idx][:, None] == y[None, :]
+    self_ = idx[:, None] == jnp.arange(n)[None, :]
+    within = jnp.where(same & ~self_, dt, jnp.inf)
+    eps = -jax.lax.top_k(-within, k)[0][:, k - 1]
+    m = jnp.sum(dt < eps[:, None], axis=1).astype(T.dtype)
+    n_y = jnp.sum(same, axis=1).astype(T.dtype)
+    return digamma(n_y) + digamma(m)
 
 
 @_pytree("noise_variance")
@@ -428,11 +450,25 @@ class KSG:
 
     def estimate(self, T, y, X, key, n_classes: int) -> dict:
         """``{"I_XT": KSG(X; T + noise), "I_TY": Ross(T + noise; Y)}`` in bits."""
+        return _estimate_by_rows(self, T, y, X, key)
+
+    def prepare(self, T, X, key):
+        """``T`` plus the Gaussian noise drawn with ``key``, and ``X`` in the dtype of ``T``."""
         noise = jax.random.normal(key, T.shape, T.dtype) * jnp.sqrt(jnp.asarray(self.noise_variance, T.dtype))
-        T = T + noise
-        X = X.astype(T.dtype)
-        return {"I_XT": ksg_information(X, T, self.k, self.block_size) / LN2,
-                "I_TY": knn_class_information(T, y, self.k, self.block_size) / LN2}
+        return T + noise, X.astype(T.dtype)
+
+    def row_stats(self, T, y, X, rows) -> jax.Array:
+        """Per-row terms ``(2, R)``: :func:`ksg_terms` of (X, T) and :func:`knn_class_terms`."""
+        k = self.k
+        return row_blocks(
+            lambda idx: jnp.stack([ksg_terms(X, T, idx, k), knn_class_terms(T, y, idx, k)]),
+            rows, self.block_size,
+        )
+
+    def finish(self, mean: jax.Array, n: int) -> dict:
+        """The estimates (bits) from the means over rows of :meth:`row_stats`."""
+        base = digamma(jnp.asarray(self.k, mean.dtype)) + digamma(jnp.asarray(n, mean.dtype))
+        return {"I_XT": (base - mean[0]) / LN2, "I_TY": (base - mean[1]) / LN2}
 
     def working_bytes(self, n: int, d: int, n_inputs: int) -> int:
         """Rough peak memory of one estimate (for chunking)."""
@@ -452,6 +488,25 @@ def make_estimator(estimator) -> Binning | KDE | KSG:
         "`estimator` must be 'binning', 'kde', 'ksg' or an estimator object such as "
         f"Binning(rule='fixed', width=0.07) or KDE(noise_variance=1e-3). Got {estimator!r}."
     )
+
+
+@partial(jax.jit, static_argnames=("n_classes", "mesh"))
+def estimate_layer_rows(T, y, X, key, estimator, *, n_classes, mesh):
+    """``estimate_layer`` of KDE or KSG with the query rows split over a row ``mesh``.
+
+    The per-row terms (:meth:`KDE.row_stats`, :meth:`KSG.row_stats`) of the N rows (padded
+    to a multiple of the D devices with the last row) are computed with ``shard_map``: each
+    device takes N/D query rows against all N rows of ``T`` (replicated), so the O(N^2)
+    work is split D ways. The terms are then gathered and reduced as on one device."""
+    T, X = estimator.prepare(T, X, key)
+    n = T.shape[0]
+    rows = jnp.minimum(jnp.arange(padded_length(n, mesh)), n - 1)
+    stats = jax.shard_map(
+        lambda t, yy, x, est, r: est.row_stats(t, yy, x, r), mesh=mesh,
+        in_specs=(P(), P(), P(), P(), P(ROW_AXIS)), out_specs=P(None, ROW_AXIS), check_vma=False,
+    )(T, y, X, estimator, rows)
+    stats = jax.lax.with_sharding_constraint(stats, NamedSharding(mesh, P()))
+    return estimator.finish(jnp.mean(stats[:, :n], axis=1), n)
 
 
 @partial(jax.jit, static_argnames=("n_classes",))

@@ -25,7 +25,8 @@ from .._validation import check_2d_numeric, check_int, check_random_state
 from ..checkpoint import check_checkpoint, fingerprint, read_checkpoint, write_checkpoint
 from ..models.adapters import as_network
 from ..models.layers import layer_outputs
-from .estimators import KSG, estimate_layer, make_estimator
+from ..devices import SEED_AXIS, check_devices, device_mesh, row_mesh, shard_axis, to_host
+from .estimators import KSG, Binning, estimate_layer, estimate_layer_rows, make_estimator
 from .results import InformationPlane, MutualInformation, TrainingRun
 
 
@@ -79,7 +80,9 @@ def _dtype_of(arr: np.ndarray):
     return jnp.float64 if arr.dtype == np.float64 and jax.config.jax_enable_x64 else jnp.float32
 
 
-def mutual_information(T: Any, y: Any, *, estimator="binning", X: Any = None, random_state=0) -> MutualInformation:
+def mutual_information(
+    T: Any, y: Any, *, estimator="binning", X: Any = None, random_state=0, devices: Any = "auto"
+) -> MutualInformation:
     """I(X; T) and I(T; Y) of one layer from its activity, in bits.
 
     Parameters
@@ -95,6 +98,10 @@ def mutual_information(T: Any, y: Any, *, estimator="binning", X: Any = None, ra
         The encoded inputs; needed by KSG only.
     random_state : int
         Seed of the noise KSG adds.
+    devices : {"auto", "none", 1}, default "auto"
+        With several visible devices, "auto" splits the N query rows of KDE and KSG (their
+        O(N^2) part) over them (:func:`~shallownet.information.estimators.estimate_layer_rows`).
+        Binning sorts all rows at once and runs on one device. "none" or 1: one device.
 
     Returns
     -------
@@ -109,12 +116,16 @@ def mutual_information(T: Any, y: Any, *, estimator="binning", X: Any = None, ra
         raise ValueError(f"`X` has {X_arr.shape[0]} rows but `T` has {T.shape[0]}; they must match.")
     _check_for_estimator(est, X_arr, y_index)
     seed = check_random_state(random_state)
+    check_devices(devices)
+    mesh = None if isinstance(est, Binning) else row_mesh(devices)
     dtype = _dtype_of(np.asarray(T))
     x_in = jnp.zeros((T.shape[0], 1), dtype) if X_arr is None else jnp.asarray(X_arr, dtype)
-    out = estimate_layer(
-        jnp.asarray(T, dtype), jnp.asarray(y_index, jnp.int32), x_in, jax.random.PRNGKey(seed), est,
-        n_classes=int(y_index.max()) + 1,
-    )
+    args = (jnp.asarray(T, dtype), jnp.asarray(y_index, jnp.int32), x_in, jax.random.PRNGKey(seed), est)
+    if mesh is None:
+        out = estimate_layer(*args, n_classes=int(y_index.max()) + 1)
+    else:
+        out = estimate_layer_rows(*args, n_classes=int(y_index.max()) + 1, mesh=mesh)
+    out = to_host(out)
     nan = float("nan")
     return MutualInformation(
         estimator=est.name, I_XT=float(out["I_XT"]), I_TY=float(out["I_TY"]),
@@ -175,6 +186,7 @@ def information_plane(
     memory_limit_mb: int = 256,
     progress: Callable[[int, int], None] | None = None,
     checkpoint: str | os.PathLike | None = None,
+    devices: Any = "auto",
 ) -> InformationPlane:
     """I(X; T) and I(T; Y) for every layer (output included), snapshot and seed.
 
@@ -198,6 +210,10 @@ def information_plane(
     memory_limit_mb : int
         Working memory per compiled block.
     progress : callable ``(snapshots_done, snapshots)``, optional
+    devices : {"auto", "none", 1}, default "auto"
+        With several visible devices, "auto" splits the seed axis over them when the number
+        of seeds is a multiple of the device count (each device runs the forward passes and
+        estimates of its seeds; replicated otherwise); "none" or 1: one device.
     checkpoint : path or None, default None
         A ``.npz`` file. After every block of snapshots the estimates computed so far are
         written there atomically; a later call with the same arguments resumes after the last
@@ -215,6 +231,7 @@ def information_plane(
     budget = check_int("memory_limit_mb", memory_limit_mb, 1) * 2**20
     checkpoint = check_checkpoint(checkpoint, random_state)
     seed = check_random_state(random_state)
+    mesh = device_mesh(check_devices(devices), SEED_AXIS)
     if (X is None) != (y is None):
         raise ValueError("Pass `X` and `y` together (or neither, for a run's own patterns).")
     if isinstance(source, TrainingRun):
@@ -236,6 +253,7 @@ def information_plane(
         activation, output = net.activation, net.output
     _check_for_estimator(est, Z, y_index)
 
+    params = to_host(params)
     dtype = params[0].W.dtype
     widths = tuple(int(layer.W.shape[-1]) for layer in params)
     n, n_epochs, n_seeds = Z.shape[0], len(epochs), int(params[0].W.shape[1])
@@ -252,11 +270,11 @@ def information_plane(
         blocks, done = _read_blocks(checkpoint, stamp)
     for start in range(done, n_epochs, per_block):
         idx = np.minimum(np.arange(start, start + per_block), n_epochs - 1)
-        chunk = jax.tree_util.tree_map(lambda a: a[idx], params)
+        chunk = shard_axis(jax.tree_util.tree_map(lambda a: a[idx], params), mesh, 1)
         out = plane_block(chunk, x_in, y_in, jnp.asarray(epochs[idx], jnp.int32), key, est,
                           activation=activation, output=output,
                           n_classes=len(classes))
-        blocks.append({k: np.asarray(v)[:, : min(per_block, n_epochs - start)] for k, v in out.items()})
+        blocks.append({k: v[:, : min(per_block, n_epochs - start)] for k, v in to_host(out).items()})
         if checkpoint is not None:
             merged = {k: np.concatenate([b[k] for b in blocks], axis=1) for k in blocks[0]}
             write_checkpoint(checkpoint, merged, {"format": "shallownet.information_plane", "version": 1,

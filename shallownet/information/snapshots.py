@@ -11,8 +11,8 @@ import numpy as np
 
 from .._validation import check_float, check_hidden_layer_sizes, check_int, check_one_of, check_random_state
 from ..checkpoint import check_checkpoint
-from ..devices import check_devices
 from ..data.encoder import Encoder
+from ..devices import check_devices
 from ..models.layers import ACTIVATIONS, init_truncated_normal
 from ..training.estimator import check_target
 from ..training.loop import NAMED_OPTIMIZERS, named_optimizer, train
@@ -106,7 +106,9 @@ def train_with_snapshots(
     dtype : {"float32", "float64"}
     progress : callable ``(epochs_done, epochs, mean_loss)``, optional
     devices : {"auto", "none", 1}, default "auto"
-        Spread the seeds over the visible devices (see :func:`shallownet.training.loop.train`).
+        "auto" splits the seeds over all visible devices during training when there are
+        several and their number is a multiple of the device count
+        (:func:`shallownet.training.loop.train`); "none" or 1 uses one device.
     checkpoint : path or None, default None
         A ``.npz`` file where the training state, the history and the snapshots taken so far
         are written atomically every 50 epochs; a later call with the same arguments resumes
@@ -122,6 +124,7 @@ def train_with_snapshots(
     check_one_of("activation", activation, ACTIVATIONS)
     check_one_of("output", output, ("softmax", "sigmoid"))
     n_seeds = check_int("n_seeds", n_seeds, 1)
+    check_devices(devices)
     epochs = check_int("epochs", epochs, 1)
     check_one_of("optimizer", optimizer, NAMED_OPTIMIZERS)
     learning_rate = check_float("learning_rate", learning_rate, 0.0, open_min=True)

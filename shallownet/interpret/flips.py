@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.variables import Variable
+from ..devices import padded_length, replicate, shard_rows, to_host
 from ..models.layers import activate, affine
 from ..models import as_network
 from ..results import Result
@@ -224,18 +225,23 @@ def pad_rows(arr: np.ndarray, chunk: int) -> np.ndarray:
     return np.concatenate([arr, np.repeat(arr[-1:], short, axis=0)], axis=0)
 
 
-def map_chunks(fn: Callable, row_arrays: tuple, chunk: int):
+def map_chunks(fn: Callable, row_arrays: tuple, chunk: int, mesh=None):
     """Apply ``fn`` to row chunks of ``row_arrays`` (each with leading axis N) and return its
     pytree output concatenated along rows as NumPy arrays.
 
     Every call of ``fn`` sees arrays of exactly ``chunk`` rows (the last chunk padded by
     repeating its last row, and the padding dropped from the output), so a jitted ``fn``
-    compiles once for any ``N``.
+    compiles once for any ``N``. With a row ``mesh`` (:func:`shallownet.devices.row_mesh`)
+    ``chunk`` is first rounded up to a multiple of its device count and each chunk is split
+    over the devices (:func:`shallownet.devices.shard_rows`); ``fn`` must then take device
+    arrays.
     """
+    chunk = padded_length(chunk, mesh)
     outs = []
     for start, stop in chunk_bounds(row_arrays[0].shape[0], chunk):
-        out = fn(*(pad_rows(arr[start:stop], chunk) for arr in row_arrays))
-        outs.append(jax.tree_util.tree_map(lambda a, k=stop - start: np.asarray(a)[:k], out))
+        out = fn(*(shard_rows(pad_rows(arr[start:stop], chunk), mesh) if mesh is not None
+                   else pad_rows(arr[start:stop], chunk) for arr in row_arrays))
+        outs.append(jax.tree_util.tree_map(lambda a, k=stop - start: to_host(a)[:k], out))
     return jax.tree_util.tree_map(lambda *a: np.concatenate(a, axis=0), *outs)
 
 
@@ -250,20 +256,21 @@ def widest_layer(net) -> int:
 
 
 def proba_grid(net, x: np.ndarray, cols: np.ndarray, cand: np.ndarray, chunk_size: int | None = None,
-               members: bool = False):
+               members: bool = False, mesh=None):
     """Probabilities with ``x[:, cols]`` set to each row of ``cand``; chunked and jitted.
 
     Returns ``(proba (N, G, K), base (N, K))`` for the ensemble (mean over members), or with
-    ``members=True`` every member's ``(N, M, G, K)``.
+    ``members=True`` every member's ``(N, M, G, K)``. With a row ``mesh`` each chunk's rows
+    are split over its devices (parameters and candidates replicated).
     """
     cand = np.asarray(cand, dtype=x.dtype)
     chunk = chunk_length(x.shape[0], net.n_members * cand.shape[0] * widest_layer(net), chunk_size)
     kernel = member_proba_chunk if members else proba_chunk
-    fn = partial(
-        kernel, net.params, cols=jnp.asarray(np.asarray(cols, dtype=np.int32)), cand=jnp.asarray(cand),
-        activation=net.activation, output=net.output,
+    params, cols, cand = replicate(
+        (net.params, jnp.asarray(np.asarray(cols, dtype=np.int32)), jnp.asarray(cand)), mesh
     )
-    return map_chunks(lambda xc: fn(jnp.asarray(xc)), (x,), chunk)
+    fn = partial(kernel, params, cols=cols, cand=cand, activation=net.activation, output=net.output)
+    return map_chunks(lambda xc: fn(jnp.asarray(xc)), (x,), chunk, mesh)
 
 
 # -- the public primitive ---------------------------------------------------------------------

@@ -35,6 +35,7 @@ import pandas as pd
 
 from .._progress import ProgressBar
 from .._validation import check_bool, check_int, check_one_of, check_random_state
+from ..devices import check_devices, padded_length, replicate, row_mesh, shard_rows, to_host
 from ..results import Result
 from . import conditionals as cond
 from ._inputs import (
@@ -290,22 +291,28 @@ def _check_reference_size(value: Any) -> int | None:
 
 
 # -- the shared pass --------------------------------------------------------------------------
-def _influence_pass(net, x, variables, n_grid, conditionals, exclude_self, chunk_size, progress=False):
+def _influence_pass(net, x, variables, n_grid, conditionals, exclude_self, chunk_size, devices="auto",
+                    progress=False):
     """Run the influence kernel over chunks of cases for every variable.
 
     ``conditionals`` is a list of J fitted conditionals (J = 0 for potential influence only).
     Returns a dict of per-variable lists of per-case arrays and the diagnostics per case.
     With ``progress``, a bar with the time left is shown on stderr, per chunk of cases.
+    With several devices and ``devices="auto"`` each chunk (its length rounded up to a
+    multiple of the device count) has its rows split over the devices for the kernel; the
+    parameters and candidates are replicated (:mod:`shallownet.devices`).
     """
+    mesh = row_mesh(devices)
     N = x.shape[0]
     G_max = max(candidate_count(v, n_grid) for v in variables)
     per_row = net.n_members * G_max * widest_layer(net)
     for c in conditionals:
         per_row = max(per_row, getattr(c, "per_row", 0))
-    chunk = chunk_length(N, per_row, chunk_size)
+    chunk = padded_length(chunk_length(N, per_row, chunk_size), mesh)
     subs = [substitution(v, n_grid) for v in variables]
-    subs = [(jnp.asarray(cols), jnp.asarray(cand.astype(x.dtype))) for cols, cand in subs]
-    kernel = partial(influence_chunk, net.params, activation=net.activation, output=net.output)
+    subs = replicate([(jnp.asarray(cols), jnp.asarray(cand.astype(x.dtype))) for cols, cand in subs], mesh)
+    kernel = partial(influence_chunk, replicate(net.params, mesh), activation=net.activation,
+                     output=net.output)
     parts = {name: [[] for _ in variables] for name in ("chunk", "covered", "log_score")}
     own_all = cond.codes(variables, x, n_grid)
     label = "expected influence" if conditionals else "potential influence"
@@ -314,7 +321,7 @@ def _influence_pass(net, x, variables, n_grid, conditionals, exclude_self, chunk
         xc = pad_rows(x[start:stop], chunk)
         rows = pad_rows(np.arange(start, stop), chunk)
         masses = [cond.chunk_masses(c, xc, rows, exclude_self) for c in conditionals]
-        xj = jnp.asarray(xc)
+        xj = shard_rows(xc, mesh)
         n = stop - start
         for j, (v, (cols, cand)) in enumerate(zip(variables, subs)):
             G = cand.shape[0]
@@ -324,7 +331,8 @@ def _influence_pass(net, x, variables, n_grid, conditionals, exclude_self, chunk
             )
             # Kept on the device until the end, so that the next kernel is dispatched
             # without waiting for this one.
-            parts["chunk"][j].append((kernel(xj, cols, cand, jnp.asarray(m, dtype=x.dtype)), n))
+            m = shard_rows(np.asarray(m, dtype=x.dtype), mesh)
+            parts["chunk"][j].append((kernel(xj, cols, cand, m), n))
             if masses:
                 own = own_all[start:stop, j]
                 diag = [cond.scores(ms[j][:n], own, v.kind == "real") for ms in masses]
@@ -335,7 +343,7 @@ def _influence_pass(net, x, variables, n_grid, conditionals, exclude_self, chunk
     for j in range(len(variables)):
         chunks = parts["chunk"][j]
         for field in chunks[0][0]._fields:
-            pieces = [np.asarray(getattr(c, field))[:n] for c, n in chunks]
+            pieces = [to_host(getattr(c, field))[:n] for c, n in chunks]
             out.setdefault(field, []).append(np.concatenate(pieces, axis=0))
         if conditionals:
             out.setdefault("covered", []).append(np.concatenate(parts["covered"][j], axis=0))
@@ -352,6 +360,7 @@ def potential_influence(
     n_grid: int = 51,
     encoded: bool = False,
     chunk_size: Any = "auto",
+    devices: Any = "auto",
     progress: bool = False,
 ) -> PotentialInfluence:
     """Potential influence of every variable on every case.
@@ -374,6 +383,9 @@ def potential_influence(
     encoded : bool, default False
     chunk_size : "auto" or int
         Cases per chunk; memory is about ``chunk * M * G * H`` numbers.
+    devices : {"auto", "none", 1}, default "auto"
+        "auto" splits each chunk's cases over all visible devices when there are several
+        (:mod:`shallownet.devices`); "none" or 1 uses one device. Same numbers either way.
     progress : bool, default False
         Show a progress bar with the time left on stderr.
 
@@ -383,10 +395,11 @@ def potential_influence(
     """
     n_grid = check_n_grid(n_grid)
     chunk_size = check_chunk_size(chunk_size)
+    check_devices(devices)
     progress = check_bool("progress", progress)
     net, x, yi = prepare(model, X, y, encoded)
     vars_ = select_variables(net, variables)
-    out = _influence_pass(net, x, vars_, n_grid, [], False, chunk_size, progress)
+    out = _influence_pass(net, x, vars_, n_grid, [], False, chunk_size, devices, progress)
     return PotentialInfluence(
         variables=tuple(v.name for v in vars_), kinds=tuple(v.kind for v in vars_),
         classes=np.asarray(net.classes), potential=np.stack(out["potential"], axis=1),
@@ -411,6 +424,7 @@ def expected_influence(
     encoded: bool = False,
     chunk_size: Any = "auto",
     random_state: int = 0,
+    devices: Any = "auto",
     progress: bool = False,
 ) -> ExpectedInfluence:
     """Expected influence of every variable on every case, with the marginal baseline.
@@ -452,6 +466,9 @@ def expected_influence(
         Seed of the reference subset.
     progress : bool, default False
         Show a progress bar with the time left on stderr.
+    devices : {"auto", "none", 1}, default "auto"
+        "auto" splits each chunk's cases over all visible devices when there are several
+        (:mod:`shallownet.devices`); "none" or 1 uses one device. Same numbers either way.
 
     Returns
     -------
@@ -462,6 +479,7 @@ def expected_influence(
     chunk_size = check_chunk_size(chunk_size)
     size = _check_reference_size(reference_size)
     seed = check_random_state(random_state)
+    check_devices(devices)
     progress = check_bool("progress", progress)
     net, x, yi = prepare(model, X, y, encoded)
     vars_ = select_variables(net, variables)
@@ -472,7 +490,7 @@ def expected_influence(
     ]
     if conditional != "marginal":
         fitted.append(cond.fit_conditional("marginal", net.variables, vars_, x_ref, n_grid))
-    out = _influence_pass(net, x, vars_, n_grid, fitted, exclude_self, chunk_size, progress)
+    out = _influence_pass(net, x, vars_, n_grid, fitted, exclude_self, chunk_size, devices, progress)
     expected = np.stack(out["expected"], axis=1).astype(np.float64)  # (N, V, J)
     names = [c.name for c in fitted]
     rows = []

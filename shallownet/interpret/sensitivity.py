@@ -39,6 +39,7 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
+from ..devices import check_devices, replicate, row_mesh
 from ..results import Result
 from ._inputs import check_chunk_size, prepare, select_variables
 from .flips import chunk_length, map_chunks, proba_from_preactivation, proba_grid, substitution
@@ -176,7 +177,8 @@ class Sensitivity(Result):
 
 
 def sensitivity(
-    model: Any, X: Any, *, variables: Any = None, encoded: bool = False, chunk_size: Any = "auto"
+    model: Any, X: Any, *, variables: Any = None, encoded: bool = False, chunk_size: Any = "auto",
+    devices: Any = "auto",
 ) -> Sensitivity:
     """Partial derivatives of every class probability (and category differences) per case.
 
@@ -188,6 +190,9 @@ def sensitivity(
     variables : list of str, optional
     encoded : bool, default False
     chunk_size : "auto" or int
+    devices : {"auto", "none", 1}, default "auto"
+        "auto" splits each chunk's cases over all visible devices when there are several
+        (:mod:`shallownet.devices`); "none" or 1 uses one device. Same numbers either way.
 
     Returns
     -------
@@ -195,6 +200,7 @@ def sensitivity(
         See the module docstring for the definitions.
     """
     chunk_size = check_chunk_size(chunk_size)
+    mesh = row_mesh(check_devices(devices))
     net, x, _ = prepare(model, X, None, encoded)
     vars_ = select_variables(net, variables)
     N, M, K = x.shape[0], net.n_members, net.n_classes
@@ -204,8 +210,9 @@ def sensitivity(
     real = [j for j, v in enumerate(vars_) if v.kind == "real"]
     if real:
         chunk = chunk_length(N, M * K * x.shape[1] * 2, chunk_size)
-        fn = partial(jacobian_chunk, net.params, activation=net.activation, output=net.output)
-        jac = map_chunks(lambda xc: fn(jnp.asarray(xc)), (x,), chunk)  # (N, M, K, D)
+        fn = partial(jacobian_chunk, replicate(net.params, mesh), activation=net.activation,
+                     output=net.output)
+        jac = map_chunks(lambda xc: fn(jnp.asarray(xc)), (x,), chunk, mesh)  # (N, M, K, D)
         for j in real:
             col = vars_[j].columns[0]
             effects[:, j, :] = jac[:, :, :, col].mean(axis=1)
@@ -214,7 +221,7 @@ def sensitivity(
         if v.kind == "real":
             continue
         cols, cand = substitution(v, 2)
-        mp = proba_grid(net, x, cols, cand, chunk_size, members=True)  # (N, M, G, K)
+        mp = proba_grid(net, x, cols, cand, chunk_size, members=True, mesh=mesh)  # (N, M, G, K)
         if v.kind == "binary":
             diff = mp[:, :, 1, :] - mp[:, :, 0, :]
             effects[:, j, :] = diff.mean(axis=1)

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._validation import check_2d_numeric, check_one_of
-from ..devices import device_mesh, shard_members
+from ..devices import device_mesh, replicate, row_mesh, shard_members, shard_rows, to_host
 from ..data.encoder import Encoder
 from ..data.variables import Variable, default_variables
 from .layers import ACTIVATIONS, OUTPUTS, Dense, layer_outputs, logits, probabilities
@@ -188,12 +188,12 @@ class Network:
 
     def weights(self, member: int | None = None) -> list[np.ndarray]:
         """The weight matrices as NumPy arrays, ``(M, n_in, n_out)`` each, or one member's."""
-        Ws = [np.asarray(layer.W) for layer in self.params]
+        Ws = [to_host(layer.W) for layer in self.params]
         return Ws if member is None else [W[member] for W in Ws]
 
     def biases(self, member: int | None = None) -> list[np.ndarray]:
         """The bias vectors as NumPy arrays, ``(M, n_out)`` each, or one member's."""
-        bs = [np.asarray(layer.b) for layer in self.params]
+        bs = [to_host(layer.b) for layer in self.params]
         return bs if member is None else [b[member] for b in bs]
 
     def member(self, m: int) -> "Network":
@@ -224,13 +224,21 @@ class Network:
     def member_proba(self, X: Any, encoded: bool = False, devices: str | int = "auto") -> np.ndarray:
         """Probabilities of every member, shape ``(M, N, K)``.
 
-        ``devices="auto"`` spreads the members over all visible devices when there are several
-        (:mod:`shallownet.devices`); "none" or 1 computes on one device. Same numbers either way.
+        ``devices="auto"`` spreads the work over all visible devices when there are several
+        (:mod:`shallownet.devices`): the members when their number M is a multiple of the
+        device count D, otherwise the cases (rows padded to a multiple of D, parameters
+        replicated, padding dropped). "none" or 1 computes on one device. Same numbers
+        either way.
         """
         mesh = device_mesh(devices)
         x = self._as_input(X, encoded)
-        params = shard_members(self.params, mesh)
-        return np.asarray(member_probabilities(params, x, self.activation, self.output))
+        n = x.shape[0]
+        if mesh is None or self.n_members % mesh.devices.size == 0:
+            params = shard_members(self.params, mesh)
+        else:
+            rows = row_mesh(devices)
+            params, x = replicate(self.params, rows), shard_rows(x, rows)
+        return to_host(member_probabilities(params, x, self.activation, self.output))[:, :n]
 
     def predict_proba(self, X: Any, encoded: bool = False, devices: str | int = "auto") -> np.ndarray:
         """Ensemble probabilities (mean over members), shape ``(N, K)``; ``devices`` as in
@@ -245,4 +253,4 @@ class Network:
         """Every layer's output for every member: arrays ``(M, N, width)``, output layer last."""
         x = self._as_input(X, encoded)
         outs = member_layer_outputs(self.params, x, self.activation, self.output)
-        return [np.asarray(o) for o in outs]
+        return [to_host(o) for o in outs]

@@ -35,7 +35,7 @@ import numpy as np
 import optax
 
 from ..checkpoint import fingerprint, read_checkpoint, write_checkpoint
-from ..devices import check_devices, device_mesh, replicate, shard_members
+from ..devices import check_devices, device_mesh, replicate, shard_members, to_host
 from ..models.layers import log_probabilities, logits
 
 NAMED_OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "adagrad")
@@ -335,7 +335,7 @@ def train(
         if os.path.exists(checkpoint):
             state, records, snapshots, done = _resume(checkpoint, state, params, stamp, max_epochs)
     state = _place(state, device_mesh(devices))
-    while done < max_epochs and not bool(np.all(np.asarray(state.stopped))):
+    while done < max_epochs and not bool(np.all(to_host(state.stopped))):
         state, record = run_epochs(
             state, X, y, X_val, y_val, hyper, sample_weight,
             activation=activation, output=output, optimizer=optimizer,
@@ -347,7 +347,7 @@ def train(
             for e in range(done + 1, done + steps + 1):
                 if e in wanted:
                     snapshots[e] = jax.tree_util.tree_map(lambda a: a[e - done - 1], record["params"])
-        records.append({k: np.asarray(v)[:steps] for k, v in record.items() if k != "params"})
+        records.append({k: to_host(v)[:steps] for k, v in record.items() if k != "params"})
         done += steps
         if checkpoint is not None:
             _save(checkpoint, state, records, snapshots, done, stamp)
@@ -356,10 +356,10 @@ def train(
             live = last[~np.isnan(last)]  # all NaN once every member stopped inside the chunk
             progress(done, max_epochs, float(live.mean()) if live.size else float("nan"))
     history = {k: np.concatenate([r[k] for r in records]) for k in records[0]}
-    last = int(np.max(np.asarray(state.epochs_run)))
+    last = int(np.max(to_host(state.epochs_run)))
     history = {k: v[:last] for k, v in history.items()}
-    history["epochs_run"] = np.asarray(state.epochs_run)
-    history["stopped"] = np.asarray(state.stopped)
+    history["epochs_run"] = to_host(state.epochs_run)
+    history["stopped"] = to_host(state.stopped)
     final = state.best_params if early_stopping else state.params
     return final, history, snapshots
 
