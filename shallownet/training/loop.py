@@ -126,6 +126,74 @@ def _select(mask, new, old):
     return jax.tree_util.tree_map(pick, new, old)
 
 
+def _make_step(alpha, activation: str, output: str, optimizer, y_axis, w_axis):
+    """One optimizer step of every member on one minibatch (a ``lax.scan`` body).
+
+    The carry is ``(params, opt_state, active)``; a batch is ``(x, y, w, valid)``. Members
+    that are not active, and batches that are not valid (padding of a streamed block), leave
+    parameters and optimizer state unchanged.
+    """
+    grad_fn = jax.vmap(
+        jax.value_and_grad(member_loss), in_axes=(0, None, y_axis, w_axis, None, None, None)
+    )
+
+    def step(carry, batch):
+        params, opt_state, active = carry
+        xb, yb, w, valid = batch
+        loss, grads = grad_fn(params, xb, yb, w, alpha, activation, output)
+        updates, new_opt = jax.vmap(optimizer.update)(grads, opt_state, params)
+        new_params = optax.apply_updates(params, updates)
+        live = active & valid
+        params = _select(live, new_params, params)
+        opt_state = _select(live, new_opt, opt_state)
+        return (params, opt_state, active), loss
+
+    return step
+
+
+def _epoch_loss(losses, batch_weight):
+    """Batch losses weighted by their rows' total weight: the exact (weighted) mean over the
+    epoch's rows, so a short last batch does not add noise to the monitored loss.
+    ``losses`` (batches, M); ``batch_weight`` (batches,) or (batches, M)."""
+    if batch_weight.ndim == 1:
+        batch_weight = batch_weight[:, None]
+    return jnp.sum(losses * batch_weight, axis=0) / jnp.sum(batch_weight, axis=0)
+
+
+def _finish_epoch(state: TrainState, key, active, params, opt_state, train_loss, val_loss, val_acc,
+                  hyper: Hyper, early_stopping: bool):
+    """Early-stopping bookkeeping after one epoch; returns ``(new_state, record)``."""
+    score = val_loss if early_stopping else train_loss
+    improved = score < state.best_score - hyper.tol
+    better = score < state.best_score
+    bad = jnp.where(improved, 0, state.bad_epochs + 1)
+    best_params = _select(better & active, params, state.best_params) if early_stopping else params
+    new_state = TrainState(
+        params=params,
+        opt_state=opt_state,
+        best_params=best_params,
+        best_score=jnp.where(active & better, score, state.best_score),
+        bad_epochs=jnp.where(active, bad, state.bad_epochs),
+        stopped=state.stopped | (active & (bad >= hyper.patience)),
+        epochs_run=state.epochs_run + active.astype(jnp.int32),
+        key=key,
+        epoch=state.epoch + 1,
+    )
+    record = {
+        "train_loss": jnp.where(active, train_loss, jnp.nan),
+        "val_loss": jnp.where(active, val_loss, jnp.nan),
+        "val_accuracy": jnp.where(active, val_acc, jnp.nan),
+    }
+    return new_state, record
+
+
+def _epoch_start(state: TrainState, hyper: Hyper):
+    """Which members train this epoch, and the keys: ``(next_key, shuffle_key, active)``."""
+    active = (~state.stopped) & (state.epoch < hyper.max_epochs)
+    key, sub = jax.random.split(state.key)
+    return key, sub, active
+
+
 @partial(
     jax.jit,
     static_argnames=("activation", "output", "optimizer", "batch_size", "n_epochs",
@@ -156,23 +224,10 @@ def run_epochs(
     padded = n_batches * batch_size
     y_axis = 0 if y.ndim == 2 else None
     w_axis = 0 if sample_weight is not None and sample_weight.ndim == 2 else None
-    grad_fn = jax.vmap(
-        jax.value_and_grad(member_loss), in_axes=(0, None, y_axis, w_axis, None, None, None)
-    )
-
-    def step(carry, batch):
-        params, opt_state, active = carry
-        xb, yb, w = batch
-        loss, grads = grad_fn(params, xb, yb, w, hyper.alpha, activation, output)
-        updates, new_opt = jax.vmap(optimizer.update)(grads, opt_state, params)
-        new_params = optax.apply_updates(params, updates)
-        params = _select(active, new_params, params)
-        opt_state = _select(active, new_opt, opt_state)
-        return (params, opt_state, active), loss
+    step = _make_step(hyper.alpha, activation, output, optimizer, y_axis, w_axis)
 
     def epoch_fn(state: TrainState, _):
-        active = (~state.stopped) & (state.epoch < hyper.max_epochs)
-        key, sub = jax.random.split(state.key)
+        key, sub, active = _epoch_start(state, hyper)
         perm = jax.random.permutation(sub, n) if n_batches > 1 else jnp.arange(n)
         idx = jnp.concatenate([perm, perm[: padded - n]]).reshape(n_batches, batch_size)
         w = (jnp.arange(padded) < n).astype(X.dtype).reshape(n_batches, batch_size)
@@ -182,15 +237,11 @@ def run_epochs(
             w = sample_weight[idx] * w
         # One gather per epoch; the scan then walks contiguous batches.
         yb = jnp.moveaxis(y[:, idx], 0, 1) if y_axis == 0 else y[idx]
+        valid = jnp.ones((n_batches,), bool)
         (params, opt_state, _), losses = jax.lax.scan(
-            step, (state.params, state.opt_state, active), (X[idx], yb, w)
+            step, (state.params, state.opt_state, active), (X[idx], yb, w, valid)
         )
-        # Batch losses weighted by their rows' total weight: the exact (weighted) mean over the
-        # epoch's rows, so a short last batch does not add noise to the monitored loss.
-        batch_weight = jnp.sum(w, axis=-1)  # (batches,) or (batches, M)
-        if batch_weight.ndim == 1:
-            batch_weight = batch_weight[:, None]
-        train_loss = jnp.sum(losses * batch_weight, axis=0) / jnp.sum(batch_weight, axis=0)
+        train_loss = _epoch_loss(losses, jnp.sum(w, axis=-1))
         if X_val.shape[0] > 0:
             y_val_axis = 0 if y_val.ndim == 2 else None
             val_loss, val_acc = jax.vmap(
@@ -198,27 +249,9 @@ def run_epochs(
             )(params, X_val, y_val, activation, output)
         else:
             val_loss = val_acc = jnp.full_like(train_loss, jnp.nan)
-        score = val_loss if early_stopping else train_loss
-        improved = score < state.best_score - hyper.tol
-        better = score < state.best_score
-        bad = jnp.where(improved, 0, state.bad_epochs + 1)
-        best_params = _select(better & active, params, state.best_params) if early_stopping else params
-        new_state = TrainState(
-            params=params,
-            opt_state=opt_state,
-            best_params=best_params,
-            best_score=jnp.where(active & better, score, state.best_score),
-            bad_epochs=jnp.where(active, bad, state.bad_epochs),
-            stopped=state.stopped | (active & (bad >= hyper.patience)),
-            epochs_run=state.epochs_run + active.astype(jnp.int32),
-            key=key,
-            epoch=state.epoch + 1,
+        new_state, record = _finish_epoch(
+            state, key, active, params, opt_state, train_loss, val_loss, val_acc, hyper, early_stopping
         )
-        record = {
-            "train_loss": jnp.where(active, train_loss, jnp.nan),
-            "val_loss": jnp.where(active, val_loss, jnp.nan),
-            "val_accuracy": jnp.where(active, val_acc, jnp.nan),
-        }
         if record_params:
             record["params"] = params
         return new_state, record
