@@ -137,6 +137,11 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
         "auto" spreads the members over all visible JAX devices during training when there are
         several (see :mod:`shallownet.devices`), and so do predictions; "none" or 1 uses one
         device. The fitted parameters agree up to float rounding (~1e-15 in float64).
+    stream : {"auto", True, False}, default "auto"
+        True keeps the training data in host memory and sends minibatches to the device block
+        by block (device memory bounded by a block, not by N); False puts all of it on the
+        device; "auto" streams when the training arrays exceed 1 GiB. The fitted network is
+        the same either way (see :func:`shallownet.training.loop.train`).
 
     Attributes
     ----------
@@ -177,6 +182,7 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
         random_state=None,
         verbose=False,
         devices="auto",
+        stream="auto",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -199,6 +205,7 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.devices = devices
+        self.stream = stream
 
     # -- validation ------------------------------------------------------------------------
     def _validated(self) -> dict:
@@ -241,6 +248,9 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
         p["dtype"] = jnp.float64 if self.dtype == "float64" else jnp.float32
         p["seed"] = check_random_state(self.random_state)
         p["devices"] = check_devices(self.devices)
+        if not (isinstance(self.stream, (bool, np.bool_)) or (isinstance(self.stream, str) and self.stream == "auto")):
+            raise ValueError(f"`stream` must be 'auto', True or False. Got {self.stream!r}.")
+        p["stream"] = self.stream if isinstance(self.stream, str) else bool(self.stream)
         return p
 
     # -- fitting ---------------------------------------------------------------------------
@@ -298,7 +308,7 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
             learning_rate=p["learning_rate"], alpha=p["alpha"], batch_size=batch,
             max_epochs=p["max_iter"], key=key_shuffle, X_val=X_val, y_val=y_val,
             early_stopping=bool(self.early_stopping), tol=p["tol"], patience=p["patience"],
-            progress=progress, dtype=p["dtype"], devices=p["devices"],
+            progress=progress, dtype=p["dtype"], devices=p["devices"], stream=p["stream"],
         )
         self.encoder_ = encoder
         self.classes_ = classes
