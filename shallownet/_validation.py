@@ -21,6 +21,13 @@ def check_one_of(name: str, value: Any, allowed: Iterable[Any]) -> Any:
     return value
 
 
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` if it is a bool (Python or NumPy); else raise ``TypeError``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be True or False. Got {value!r} of type {type(value).__name__}.")
+    return bool(value)
+
+
 def check_int(name: str, value: Any, minimum: int | None = None) -> int:
     """Return ``value`` as ``int`` if it is an integer >= ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):

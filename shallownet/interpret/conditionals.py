@@ -22,7 +22,10 @@ Estimators (each states its assumptions in :data:`ASSUMPTIONS`):
     are divided by sqrt(2) so that a category mismatch also counts as one unit. The squared
     distance without variable i is the full squared distance minus variable i's own term, so
     ONE distance computation serves every variable. On the explained data itself the case is
-    excluded from its own neighbours (leave-one-out). Ties at the k-th distance share the
+    excluded from its own neighbours (leave-one-out). With ``reference_size`` smaller than the
+    reference, the neighbours are searched among a random subset of that many reference rows
+    (and k defaults to ``max(20, floor(sqrt(reference_size)))``): the cost per case is then
+    bounded whatever N, so EI over N cases is linear in N. Ties at the k-th distance share the
     remaining weight equally, so the result does not depend on the row order. Distances are
     computed in float32 whatever the network's dtype (XLA's fast top-k selection on CPU is
     float32-only; neighbour ranks need no more precision).
@@ -215,10 +218,20 @@ class KnnConditional:
     k: int
     sizes: tuple  # G_v per target variable
     n_grid: int
+    positions: np.ndarray | None = None  # (N_given,) row of each given reference row in t_ref, or -1
     name: str = "knn"
 
     @classmethod
-    def fit(cls, all_variables, variables, x_ref, n_grid, n_neighbors, exclude_self):
+    def fit(cls, all_variables, variables, x_ref, n_grid, n_neighbors, exclude_self,
+            reference_size=None, seed=0):
+        """Fit on the encoded reference ``x_ref``; with ``reference_size`` < its rows, on a
+        random subset of that many rows (without replacement, from ``seed``)."""
+        positions = None
+        if reference_size is not None and reference_size < x_ref.shape[0]:
+            keep = np.sort(np.random.default_rng(seed).choice(x_ref.shape[0], reference_size, replace=False))
+            positions = np.full(x_ref.shape[0], -1, dtype=np.int64)
+            positions[keep] = np.arange(reference_size)
+            x_ref = x_ref[keep]
         n_ref = x_ref.shape[0]
         cap = n_ref - 1 if exclude_self else n_ref
         if cap < 1:
@@ -244,8 +257,13 @@ class KnnConditional:
         return cls(
             t_ref=x_ref.astype(np.float32) * scale[None, :], scale=scale, codes_ref=codes(variables, x_ref, n_grid),
             own_cols=own, k=k, sizes=tuple(candidate_count(v, n_grid) for v in variables),
-            n_grid=n_grid,
+            n_grid=n_grid, positions=positions,
         )
+
+    @property
+    def n_ref(self) -> int:
+        """Reference rows the neighbours are searched among."""
+        return self.t_ref.shape[0]
 
     @property
     def per_row(self) -> int:
@@ -253,7 +271,11 @@ class KnnConditional:
         return 6 * self.t_ref.shape[0] + self.k * max(self.sizes)
 
     def masses(self, x: np.ndarray, rows: np.ndarray) -> list[np.ndarray]:
-        """Per variable, masses ``(C, G_v)``; ``rows`` is each case's reference row or -1."""
+        """Per variable, masses ``(C, G_v)``; ``rows`` is each case's row in the reference
+        it was fitted on (before any subsetting), or -1."""
+        rows = np.asarray(rows)
+        if self.positions is not None:
+            rows = np.where(rows >= 0, self.positions[np.maximum(rows, 0)], -1)
         out = np.asarray(
             knn_chunk(
                 jnp.asarray(x.astype(np.float32) * self.scale[None, :]),
@@ -432,15 +454,20 @@ class ParametricConditional:
 def fit_conditional(
     name: str, all_variables, variables, x_ref: np.ndarray, n_grid: int,
     n_neighbors: int | None = None, exclude_self: bool = False,
+    reference_size: int | None = None, seed: int = 0,
 ):
     """Fit the conditional ``name`` (one of :data:`CONDITIONALS`) on encoded reference rows.
 
-    Returns an object with ``name`` and ``masses(...)`` (see :func:`chunk_masses`).
+    ``reference_size`` and ``seed`` apply to ``knn`` only (a random subset of the reference
+    rows to search). Returns an object with ``name`` and ``masses(...)`` (see
+    :func:`chunk_masses`).
     """
     if name == "marginal":
         return MarginalConditional.fit(variables, x_ref, n_grid)
     if name == "knn":
-        return KnnConditional.fit(all_variables, variables, x_ref, n_grid, n_neighbors, exclude_self)
+        return KnnConditional.fit(
+            all_variables, variables, x_ref, n_grid, n_neighbors, exclude_self, reference_size, seed
+        )
     return ParametricConditional.fit(name, all_variables, variables, x_ref, n_grid)
 
 

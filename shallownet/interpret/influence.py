@@ -33,7 +33,8 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
-from .._validation import check_one_of
+from .._progress import ProgressBar
+from .._validation import check_bool, check_int, check_one_of, check_random_state
 from ..results import Result
 from . import conditionals as cond
 from ._inputs import (
@@ -208,6 +209,8 @@ class ExpectedInfluence(_InfluenceBase):
         (:func:`shallownet.interpret.conditionals.scores`).
     n_neighbors : int or None
         k of the kNN conditional.
+    n_reference : int
+        Reference rows the conditional was estimated from (for ``knn``: the rows searched).
     """
 
     conditional: str
@@ -218,6 +221,7 @@ class ExpectedInfluence(_InfluenceBase):
     member_expected: np.ndarray
     diagnostics: pd.DataFrame
     n_neighbors: int | None
+    n_reference: int
     measures: ClassVar[tuple] = ("expected", "marginal", "soft", "potential", "graded")
 
     @property
@@ -272,12 +276,26 @@ class ExpectedInfluence(_InfluenceBase):
         )
 
 
+DEFAULT_REFERENCE_SIZE = 10_000
+"""Default ``reference_size`` of :func:`expected_influence` (see theory/influence.md)."""
+
+
+def _check_reference_size(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        check_one_of("reference_size", value, ("auto",))
+        return DEFAULT_REFERENCE_SIZE
+    return check_int("reference_size", value, 2)
+
+
 # -- the shared pass --------------------------------------------------------------------------
-def _influence_pass(net, x, variables, n_grid, conditionals, exclude_self, chunk_size):
+def _influence_pass(net, x, variables, n_grid, conditionals, exclude_self, chunk_size, progress=False):
     """Run the influence kernel over chunks of cases for every variable.
 
     ``conditionals`` is a list of J fitted conditionals (J = 0 for potential influence only).
     Returns a dict of per-variable lists of per-case arrays and the diagnostics per case.
+    With ``progress``, a bar with the time left is shown on stderr, per chunk of cases.
     """
     N = x.shape[0]
     G_max = max(candidate_count(v, n_grid) for v in variables)
@@ -290,6 +308,8 @@ def _influence_pass(net, x, variables, n_grid, conditionals, exclude_self, chunk
     kernel = partial(influence_chunk, net.params, activation=net.activation, output=net.output)
     parts = {name: [[] for _ in variables] for name in ("chunk", "covered", "log_score")}
     own_all = cond.codes(variables, x, n_grid)
+    label = "expected influence" if conditionals else "potential influence"
+    bar = ProgressBar(N, f"{label} ({len(variables)} variables)", enabled=progress)
     for start, stop in chunk_bounds(N, chunk):
         xc = pad_rows(x[start:stop], chunk)
         rows = pad_rows(np.arange(start, stop), chunk)
@@ -310,6 +330,7 @@ def _influence_pass(net, x, variables, n_grid, conditionals, exclude_self, chunk
                 diag = [cond.scores(ms[j][:n], own, v.kind == "real") for ms in masses]
                 parts["covered"][j].append(np.stack([d[0] for d in diag], axis=-1))
                 parts["log_score"][j].append(np.stack([d[1] for d in diag], axis=-1))
+        bar.update(stop, "cases")
     out = {}
     for j in range(len(variables)):
         chunks = parts["chunk"][j]
@@ -331,6 +352,7 @@ def potential_influence(
     n_grid: int = 51,
     encoded: bool = False,
     chunk_size: Any = "auto",
+    progress: bool = False,
 ) -> PotentialInfluence:
     """Potential influence of every variable on every case.
 
@@ -352,6 +374,8 @@ def potential_influence(
     encoded : bool, default False
     chunk_size : "auto" or int
         Cases per chunk; memory is about ``chunk * M * G * H`` numbers.
+    progress : bool, default False
+        Show a progress bar with the time left on stderr.
 
     Returns
     -------
@@ -359,9 +383,10 @@ def potential_influence(
     """
     n_grid = check_n_grid(n_grid)
     chunk_size = check_chunk_size(chunk_size)
+    progress = check_bool("progress", progress)
     net, x, yi = prepare(model, X, y, encoded)
     vars_ = select_variables(net, variables)
-    out = _influence_pass(net, x, vars_, n_grid, [], False, chunk_size)
+    out = _influence_pass(net, x, vars_, n_grid, [], False, chunk_size, progress)
     return PotentialInfluence(
         variables=tuple(v.name for v in vars_), kinds=tuple(v.kind for v in vars_),
         classes=np.asarray(net.classes), potential=np.stack(out["potential"], axis=1),
@@ -379,11 +404,14 @@ def expected_influence(
     *,
     conditional: str = "knn",
     reference: Any = None,
+    reference_size: Any = "auto",
     n_neighbors: int | None = None,
     variables: Any = None,
     n_grid: int = 51,
     encoded: bool = False,
     chunk_size: Any = "auto",
+    random_state: int = 0,
+    progress: bool = False,
 ) -> ExpectedInfluence:
     """Expected influence of every variable on every case, with the marginal baseline.
 
@@ -405,12 +433,25 @@ def expected_influence(
     reference : DataFrame or array, optional
         Data the conditional is estimated from (same form as ``X``). Default: ``X`` itself, and
         then each case is left out of its own kNN neighbours and marginal.
+    reference_size : "auto", int or None, default "auto"
+        Reference rows the kNN conditional searches for each case's neighbours. A reference
+        with more rows is replaced, for the kNN conditional only, by a random subset of this
+        many rows (drawn from ``random_state``; a case outside the subset has no row to leave
+        out). ``"auto"`` is :data:`DEFAULT_REFERENCE_SIZE`; ``None`` searches every row (cost
+        per case proportional to N, so quadratic in total).
     n_neighbors : int, optional
-        k of the kNN conditional; default ``max(20, floor(sqrt(N_ref)))``.
+        k of the kNN conditional; default ``max(20, floor(sqrt(N_ref)))`` with ``N_ref`` the
+        rows searched.
     variables : list of str, optional
     n_grid : int, default 51
     encoded : bool, default False
     chunk_size : "auto" or int
+        Cases per chunk. Working memory is bounded by the chunk, not by N: the kNN kernel
+        holds about ``6 * chunk * N_ref`` numbers, the flips ``chunk * M * G * H``.
+    random_state : int, default 0
+        Seed of the reference subset.
+    progress : bool, default False
+        Show a progress bar with the time left on stderr.
 
     Returns
     -------
@@ -419,14 +460,19 @@ def expected_influence(
     check_one_of("conditional", conditional, cond.CONDITIONALS)
     n_grid = check_n_grid(n_grid)
     chunk_size = check_chunk_size(chunk_size)
+    size = _check_reference_size(reference_size)
+    seed = check_random_state(random_state)
+    progress = check_bool("progress", progress)
     net, x, yi = prepare(model, X, y, encoded)
     vars_ = select_variables(net, variables)
     exclude_self = reference is None
     x_ref = x if exclude_self else encode(net, reference, encoded, name="reference")
-    fitted = [cond.fit_conditional(conditional, net.variables, vars_, x_ref, n_grid, n_neighbors, exclude_self)]
+    fitted = [
+        cond.fit_conditional(conditional, net.variables, vars_, x_ref, n_grid, n_neighbors, exclude_self, size, seed)
+    ]
     if conditional != "marginal":
         fitted.append(cond.fit_conditional("marginal", net.variables, vars_, x_ref, n_grid))
-    out = _influence_pass(net, x, vars_, n_grid, fitted, exclude_self, chunk_size)
+    out = _influence_pass(net, x, vars_, n_grid, fitted, exclude_self, chunk_size, progress)
     expected = np.stack(out["expected"], axis=1).astype(np.float64)  # (N, V, J)
     names = [c.name for c in fitted]
     rows = []
@@ -451,4 +497,5 @@ def expected_influence(
         member_expected=np.moveaxis(np.stack(out["member_expected"], axis=2)[..., 0], 1, 0).astype(np.float64),
         diagnostics=pd.DataFrame(rows),
         n_neighbors=getattr(fitted[0], "k", None),
+        n_reference=getattr(fitted[0], "n_ref", x_ref.shape[0]),
     )

@@ -41,8 +41,10 @@ def brute_force_knn(variables, x_ref, x, k, n_grid, exclude_self):
                     d += ((x[n, cols[0]] - x_ref[:, cols[0]]) / sd) ** 2
                 else:
                     d += np.any(x[n, cols] != x_ref[:, cols], axis=1)
-            if exclude_self:
+            if exclude_self is True:
                 d[n] = np.inf
+            elif exclude_self is not False and exclude_self[n] >= 0:  # the case's row in x_ref
+                d[exclude_self[n]] = np.inf
             tau = np.sort(d)[k - 1]
             lt, eq = d < tau - 1e-9, np.abs(d - tau) <= 1e-9
             w = np.where(lt, 1.0, 0.0) + np.where(eq, (k - lt.sum()) / eq.sum(), 0.0)
@@ -63,6 +65,23 @@ def test_knn_masses_equal_brute_force(exclude_self):
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, atol=1e-6)
         np.testing.assert_allclose(g.sum(axis=1), 1.0, atol=1e-6)
+
+
+def test_knn_reference_subset_leaves_out_only_the_cases_in_it():
+    X, enc, x = mixed(90, 3)
+    variables = enc.variables_
+    fitted = cond.fit_conditional("knn", variables, variables, x, 11, 6, True, reference_size=40, seed=5)
+    keep = np.sort(np.random.default_rng(5).choice(90, 40, replace=False))
+    assert fitted.n_ref == 40
+    own_row = np.full(90, -1)
+    own_row[keep] = np.arange(40)
+    got = cond.chunk_masses(fitted, x, np.arange(90), True)
+    want = brute_force_knn(variables, x[keep], x, 6, 11, own_row)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, atol=1e-6)
+    # a subset as large as the reference is the reference itself
+    whole = cond.fit_conditional("knn", variables, variables, x, 11, 6, True, reference_size=90)
+    assert whole.positions is None and whole.n_ref == 90
 
 
 def test_knn_default_k_and_reference_data():

@@ -341,6 +341,29 @@ def test_errors_are_clear():
         potential_influence(net, X, chunk_size=0.5)
     with pytest.raises(ValueError, match="needs the true classes"):
         expected_influence(net, X).aggregate(by="true")
+    with pytest.raises(ValueError, match="`reference_size` must be >= 2"):
+        expected_influence(net, X, reference_size=1)
+    with pytest.raises(ValueError, match="`reference_size` must be one of"):
+        expected_influence(net, X, reference_size="all")
+    with pytest.raises(TypeError, match="`progress` must be True or False"):
+        potential_influence(net, X, progress="yes")
+
+
+def test_reference_size_subsets_the_knn_search_only(capsys):
+    X = mixed_frame(120, 4)
+    net = random_network(X, seed=4)
+    full = expected_influence(net, X, n_neighbors=8, reference_size=None)
+    assert full.n_reference == 120
+    same = expected_influence(net, X, n_neighbors=8, reference_size=120, progress=True)
+    np.testing.assert_array_equal(same.expected, full.expected)
+    assert "expected influence (4 variables)" in capsys.readouterr().err
+    sub = expected_influence(net, X, n_neighbors=8, reference_size=50, random_state=3)
+    assert sub.n_reference == 50
+    np.testing.assert_array_equal(sub.marginal, full.marginal)  # the marginal uses every row
+    np.testing.assert_array_equal(sub.potential, full.potential)
+    assert not np.array_equal(sub.expected, full.expected)
+    again = expected_influence(net, X, n_neighbors=8, reference_size=50, random_state=3)
+    np.testing.assert_array_equal(again.expected, sub.expected)
 
 
 def test_encoded_input_gives_the_same_result():
