@@ -529,7 +529,8 @@ def train(
         (``block_batches * batch_size`` rows, plus ``n_batches x M`` batch losses per epoch),
         not by N; validation rows go in blocks of the same size. The results are those of the
         in-device loop (the same minibatches in the same order; the validation means are summed
-        block by block, equal up to rounding, ~1e-16). False puts all of ``X`` on the device and
+        block by block, equal up to rounding, ~1e-16; on a GPU, XLA's autotuner may pick other
+        matrix-product algorithms for the other program, see docs/scaling.md). False puts all of ``X`` on the device and
         runs ``chunk_epochs`` epochs in one compiled call (fastest when it fits). "auto" streams
         when the training arrays take more than ``stream_bytes``. The cost per epoch is linear
         in N either way (plus the host sort of the permutation, N log N).
