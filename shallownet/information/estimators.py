@@ -119,6 +119,49 @@ def pack_layout(n_units: int, code_bits: int, label_bits: int) -> list[list[tupl
     return words[::-1]
 
 
+def symbol_keys(codes: jax.Array, y: jax.Array, n_classes: int, code_bits: int | None) -> tuple:
+    """Sort keys of the (T, Y) symbols: a tuple of (N,) arrays, most significant first.
+
+    With bounded codes each row is packed into a few uint32 words (``y`` in the lowest
+    ``label_bits`` of the last word, :func:`pack_layout`); otherwise the keys are the ``d`` code
+    columns followed by ``y``. Row-local, so it may be computed block by block.
+    """
+    label_bits = _bit_length(n_classes - 1)
+    layout = None if code_bits is None else pack_layout(codes.shape[1], code_bits, label_bits)
+    if layout is None:
+        return tuple(codes[:, j] for j in range(codes.shape[1])) + (y,)
+    u_codes, u_y = codes.astype(jnp.uint32), y.astype(jnp.uint32)
+    words = []
+    for fields in layout:
+        word = jnp.zeros(y.shape, jnp.uint32)
+        for unit, shift in fields:
+            value = u_y if unit < 0 else u_codes[:, unit]
+            word = word | (value << shift)
+        words.append(word)
+    return tuple(words)
+
+
+def entropies_of_keys(keys: tuple, y: jax.Array, n_classes: int, packed: bool, dtype):
+    """``H(T)``, ``H(T, Y)``, ``H(Y)`` in nats from the keys of :func:`symbol_keys`."""
+    ordered = jax.lax.sort(keys, dimension=0, num_keys=len(keys))
+    if packed:
+        last_without_label = ordered[-1] >> _bit_length(n_classes - 1)
+        changes = [_changes(k) for k in ordered[:-1]] + [_changes(last_without_label)]
+    else:
+        changes = [_changes(k) for k in ordered[:-1]]
+    t_changed = functools.reduce(jnp.logical_or, changes)
+    ty_changed = t_changed | _changes(ordered[-1])
+    first = jnp.ones((1,), bool)
+    t_starts = jnp.concatenate([first, t_changed])
+    ty_starts = jnp.concatenate([first, ty_changed])
+    y_starts = jnp.concatenate([first, _changes(jnp.sort(y))])
+    return _run_entropy(t_starts, dtype), _run_entropy(ty_starts, dtype), _run_entropy(y_starts, dtype)
+
+
+def _is_packed(n_units: int, n_classes: int, code_bits: int | None) -> bool:
+    return code_bits is not None and pack_layout(n_units, code_bits, _bit_length(n_classes - 1)) is not None
+
+
 def discrete_entropies(codes: jax.Array, y: jax.Array, n_classes: int, code_bits: int | None, dtype):
     """``H(T)``, ``H(T, Y)`` and ``H(Y)`` in nats for integer symbols.
 
@@ -143,32 +186,14 @@ def discrete_entropies(codes: jax.Array, y: jax.Array, n_classes: int, code_bits
     bits), so the sort has ``ceil((d * code_bits + label bits) / 32)`` keys instead of
     ``d + 1``: a single-key sort is several times faster than a multi-key one on CPU.
     """
-    label_bits = _bit_length(n_classes - 1)
-    layout = None if code_bits is None else pack_layout(codes.shape[1], code_bits, label_bits)
-    if layout is None:
-        keys = tuple(codes[:, j] for j in range(codes.shape[1])) + (y,)
-        ordered = jax.lax.sort(keys, dimension=0, num_keys=len(keys))
-        t_changed = functools.reduce(jnp.logical_or, [_changes(k) for k in ordered[:-1]])
-        ty_changed = t_changed | _changes(ordered[-1])
-    else:
-        u_codes, u_y = codes.astype(jnp.uint32), y.astype(jnp.uint32)
-        words = []
-        for fields in layout:
-            word = jnp.zeros(y.shape, jnp.uint32)
-            for unit, shift in fields:
-                value = u_y if unit < 0 else u_codes[:, unit]
-                word = word | (value << shift)
-            words.append(word)
-        ordered = jax.lax.sort(tuple(words), dimension=0, num_keys=len(words))
-        last_without_label = ordered[-1] >> label_bits
-        changes = [_changes(k) for k in ordered[:-1]] + [_changes(last_without_label)]
-        t_changed = functools.reduce(jnp.logical_or, changes)
-        ty_changed = t_changed | _changes(ordered[-1])
-    first = jnp.ones((1,), bool)
-    t_starts = jnp.concatenate([first, t_changed])
-    ty_starts = jnp.concatenate([first, ty_changed])
-    y_starts = jnp.concatenate([first, _changes(jnp.sort(y))])
-    return _run_entropy(t_starts, dtype), _run_entropy(ty_starts, dtype), _run_entropy(y_starts, dtype)
+    keys = symbol_keys(codes, y, n_classes, code_bits)
+    packed = _is_packed(codes.shape[1], n_classes, code_bits)
+    return entropies_of_keys(keys, y, n_classes, packed, dtype)
+
+
+def _sorted_columns(T: jax.Array) -> jax.Array:
+    """Each column of ``T`` (N, d) sorted, as rows of a (d, N) array; one column at a time."""
+    return jax.lax.map(jnp.sort, T.T)
 
 
 # -- binning ------------------------------------------------------------------------------------
@@ -199,6 +224,13 @@ class Binning:
         Bin width of the "fixed" rule.
     low, high : float, default -1, 1
         Range of the "original" rule.
+    block_size : int or None, default 65536
+        Rows whose codes are computed and packed into sort keys at once (None: all N). The
+        result does not depend on it (the same integer keys); it bounds the working memory of
+        the binning step to ``O(block_size * d * n_bins)``. What stays ``O(N)`` is inherent to
+        an exact plug-in entropy: the N sort keys (one or a few uint32 words per row, ``d + 1``
+        int32 for the "fixed" rule) and, for the "adaptive" rule, the d sorted columns.
+        Time is ``O(N log N)`` (one sort).
     """
 
     rule: str = "original"
@@ -206,6 +238,7 @@ class Binning:
     width: float = 0.07
     low: float = -1.0
     high: float = 1.0
+    block_size: int | None = 65536
 
     def __post_init__(self):
         check_one_of("rule", self.rule, BINNING_RULES)
@@ -215,6 +248,8 @@ class Binning:
         check_float("high", self.high)
         if self.high <= self.low:
             raise ValueError(f"`high` must be > `low`. Got low={self.low!r}, high={self.high!r}.")
+        if self.block_size is not None:
+            check_int("block_size", self.block_size, 1)
 
     @property
     def name(self) -> str:
@@ -234,8 +269,12 @@ class Binning:
             return _bit_length(self.n_bins - 1)
         return None
 
-    def codes(self, T: jax.Array) -> jax.Array:
-        """Bin index of every value, shape (N, d) int32."""
+    def codes(self, T: jax.Array, sorted_columns: jax.Array | None = None) -> jax.Array:
+        """Bin index of every value, shape (N, d) int32.
+
+        ``sorted_columns`` (d, N_all): for the "adaptive" rule, the columns of the whole layer,
+        each sorted, against which the rows ``T`` are ranked (default: ``T``'s own).
+        """
         if self.rule == "original":
             # digitize: i = #{edges <= t}, so e[i-1] <= t < e[i]; counted by comparisons,
             # which XLA fuses (several times faster than a binary search on CPU).
@@ -245,21 +284,39 @@ class Binning:
         elif self.rule == "fixed":
             idx = jnp.floor(T / jnp.asarray(self.width, T.dtype)).astype(jnp.int32)
         else:
-            n = T.shape[0]
-            below = jax.vmap(lambda col: jnp.searchsorted(jnp.sort(col), col, side="left"),
-                             in_axes=1, out_axes=1)(T)
-            idx = (below.astype(jnp.int32) * self.n_bins) // n
+            ref = _sorted_columns(T) if sorted_columns is None else sorted_columns
+            below = jax.vmap(lambda s, col: jnp.searchsorted(s, col, side="left"),
+                             in_axes=(0, 1), out_axes=1)(ref, T)
+            idx = (below.astype(jnp.int32) * self.n_bins) // ref.shape[1]
         return idx
 
     def estimate(self, T, y, X, key, n_classes: int) -> dict:
         """``{"I_XT": H(T), "I_TY": H(T) + H(Y) - H(T, Y)}`` in bits (``X``, ``key`` unused)."""
-        dtype = T.dtype
-        h_t, h_ty, h_y = discrete_entropies(self.codes(T), y, n_classes, self.code_bits, dtype)
+        n, d = T.shape
+        ref = _sorted_columns(T) if self.rule == "adaptive" else None
+        block = n if self.block_size is None else min(self.block_size, n)
+
+        def keys_of(rows):
+            return symbol_keys(self.codes(T[rows], ref), y[rows], n_classes, self.code_bits)
+
+        if block == n:
+            keys = keys_of(jnp.arange(n))
+        else:
+            n_blocks = -(-n // block)
+            rows = jnp.minimum(jnp.arange(n_blocks * block), n - 1).reshape(n_blocks, block)
+            keys = tuple(k.reshape(-1)[:n] for k in jax.lax.map(keys_of, rows))
+        packed = _is_packed(d, n_classes, self.code_bits)
+        h_t, h_ty, h_y = entropies_of_keys(keys, y, n_classes, packed, T.dtype)
         return {"I_XT": h_t / LN2, "I_TY": (h_t + h_y - h_ty) / LN2}
 
     def working_bytes(self, n: int, d: int, n_inputs: int) -> int:
-        """Rough peak memory of one estimate (for chunking)."""
-        return 4 * n * (d + 1) * 6
+        """Rough peak memory of one estimate (for chunking): the N sort keys and their sort,
+        the sorted columns of the "adaptive" rule, and one block of comparisons."""
+        bits = self.code_bits
+        words = d + 1 if bits is None else -(-(d * bits + 8) // 32)
+        rows = n if self.block_size is None else min(self.block_size, n)
+        sorted_columns = 4 * n * d if self.rule == "adaptive" else 0
+        return 4 * n * (3 * words + 4) + sorted_columns + 4 * rows * d * (self.n_bins + 2)
 
 
 # -- estimators that are means of per-row terms -------------------------------------------------
@@ -299,6 +356,8 @@ class KDE:
 
     (the Gaussian entropy ``H(T | X) = d/2 log(2 pi e s2)`` cancels). Computed in row blocks
     of ``block_size`` so memory is ``O(block_size * N)``, not ``O(N^2)``; reported in bits.
+    The time is ``O(N^2 d)`` whatever the block size: every pair of patterns enters the sums,
+    so N = 1e5 is minutes and N = 1e6 hours on a CPU (``benchmarks/bench_scaling.py``).
     The I(T; Y) values are the papers' estimates (a bound applied to both terms), not bounds.
 
     Parameters

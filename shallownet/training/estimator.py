@@ -144,6 +144,11 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
         ends with the numbers of an uninterrupted fit (see
         :func:`shallownet.training.loop.train`). Needs an integer ``random_state``; a file
         from other settings or data is refused with a ``ValueError``.
+    stream : {"auto", True, False}, default "auto"
+        True keeps the training data in host memory and sends minibatches to the device block
+        by block (device memory bounded by a block, not by N); False puts all of it on the
+        device; "auto" streams when the training arrays exceed 1 GiB. The fitted network is
+        the same either way (see :func:`shallownet.training.loop.train`).
 
     Attributes
     ----------
@@ -185,6 +190,7 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
         verbose=False,
         devices="auto",
         checkpoint=None,
+        stream="auto",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -208,6 +214,7 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.devices = devices
         self.checkpoint = checkpoint
+        self.stream = stream
 
     # -- validation ------------------------------------------------------------------------
     def _validated(self) -> dict:
@@ -251,6 +258,9 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
         p["seed"] = check_random_state(self.random_state)
         p["devices"] = check_devices(self.devices)
         p["checkpoint"] = check_checkpoint(self.checkpoint, self.random_state)
+        if not (isinstance(self.stream, (bool, np.bool_)) or (isinstance(self.stream, str) and self.stream == "auto")):
+            raise ValueError(f"`stream` must be 'auto', True or False. Got {self.stream!r}.")
+        p["stream"] = self.stream if isinstance(self.stream, str) else bool(self.stream)
         return p
 
     # -- fitting ---------------------------------------------------------------------------
@@ -308,7 +318,7 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
             learning_rate=p["learning_rate"], alpha=p["alpha"], batch_size=batch,
             max_epochs=p["max_iter"], key=key_shuffle, X_val=X_val, y_val=y_val,
             early_stopping=bool(self.early_stopping), tol=p["tol"], patience=p["patience"],
-            progress=progress, dtype=p["dtype"], devices=p["devices"],
+            progress=progress, dtype=p["dtype"], devices=p["devices"], stream=p["stream"],
             checkpoint=p["checkpoint"],
         )
         self.encoder_ = encoder

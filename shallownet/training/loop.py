@@ -126,6 +126,74 @@ def _select(mask, new, old):
     return jax.tree_util.tree_map(pick, new, old)
 
 
+def _make_step(alpha, activation: str, output: str, optimizer, y_axis, w_axis):
+    """One optimizer step of every member on one minibatch (a ``lax.scan`` body).
+
+    The carry is ``(params, opt_state, active)``; a batch is ``(x, y, w, valid)``. Members
+    that are not active, and batches that are not valid (padding of a streamed block), leave
+    parameters and optimizer state unchanged.
+    """
+    grad_fn = jax.vmap(
+        jax.value_and_grad(member_loss), in_axes=(0, None, y_axis, w_axis, None, None, None)
+    )
+
+    def step(carry, batch):
+        params, opt_state, active = carry
+        xb, yb, w, valid = batch
+        loss, grads = grad_fn(params, xb, yb, w, alpha, activation, output)
+        updates, new_opt = jax.vmap(optimizer.update)(grads, opt_state, params)
+        new_params = optax.apply_updates(params, updates)
+        live = active & valid
+        params = _select(live, new_params, params)
+        opt_state = _select(live, new_opt, opt_state)
+        return (params, opt_state, active), loss
+
+    return step
+
+
+def _epoch_loss(losses, batch_weight):
+    """Batch losses weighted by their rows' total weight: the exact (weighted) mean over the
+    epoch's rows, so a short last batch does not add noise to the monitored loss.
+    ``losses`` (batches, M); ``batch_weight`` (batches,) or (batches, M)."""
+    if batch_weight.ndim == 1:
+        batch_weight = batch_weight[:, None]
+    return jnp.sum(losses * batch_weight, axis=0) / jnp.sum(batch_weight, axis=0)
+
+
+def _finish_epoch(state: TrainState, key, active, params, opt_state, train_loss, val_loss, val_acc,
+                  hyper: Hyper, early_stopping: bool):
+    """Early-stopping bookkeeping after one epoch; returns ``(new_state, record)``."""
+    score = val_loss if early_stopping else train_loss
+    improved = score < state.best_score - hyper.tol
+    better = score < state.best_score
+    bad = jnp.where(improved, 0, state.bad_epochs + 1)
+    best_params = _select(better & active, params, state.best_params) if early_stopping else params
+    new_state = TrainState(
+        params=params,
+        opt_state=opt_state,
+        best_params=best_params,
+        best_score=jnp.where(active & better, score, state.best_score),
+        bad_epochs=jnp.where(active, bad, state.bad_epochs),
+        stopped=state.stopped | (active & (bad >= hyper.patience)),
+        epochs_run=state.epochs_run + active.astype(jnp.int32),
+        key=key,
+        epoch=state.epoch + 1,
+    )
+    record = {
+        "train_loss": jnp.where(active, train_loss, jnp.nan),
+        "val_loss": jnp.where(active, val_loss, jnp.nan),
+        "val_accuracy": jnp.where(active, val_acc, jnp.nan),
+    }
+    return new_state, record
+
+
+def _epoch_start(state: TrainState, hyper: Hyper):
+    """Which members train this epoch, and the keys: ``(next_key, shuffle_key, active)``."""
+    active = (~state.stopped) & (state.epoch < hyper.max_epochs)
+    key, sub = jax.random.split(state.key)
+    return key, sub, active
+
+
 @partial(
     jax.jit,
     static_argnames=("activation", "output", "optimizer", "batch_size", "n_epochs",
@@ -156,23 +224,10 @@ def run_epochs(
     padded = n_batches * batch_size
     y_axis = 0 if y.ndim == 2 else None
     w_axis = 0 if sample_weight is not None and sample_weight.ndim == 2 else None
-    grad_fn = jax.vmap(
-        jax.value_and_grad(member_loss), in_axes=(0, None, y_axis, w_axis, None, None, None)
-    )
-
-    def step(carry, batch):
-        params, opt_state, active = carry
-        xb, yb, w = batch
-        loss, grads = grad_fn(params, xb, yb, w, hyper.alpha, activation, output)
-        updates, new_opt = jax.vmap(optimizer.update)(grads, opt_state, params)
-        new_params = optax.apply_updates(params, updates)
-        params = _select(active, new_params, params)
-        opt_state = _select(active, new_opt, opt_state)
-        return (params, opt_state, active), loss
+    step = _make_step(hyper.alpha, activation, output, optimizer, y_axis, w_axis)
 
     def epoch_fn(state: TrainState, _):
-        active = (~state.stopped) & (state.epoch < hyper.max_epochs)
-        key, sub = jax.random.split(state.key)
+        key, sub, active = _epoch_start(state, hyper)
         perm = jax.random.permutation(sub, n) if n_batches > 1 else jnp.arange(n)
         idx = jnp.concatenate([perm, perm[: padded - n]]).reshape(n_batches, batch_size)
         w = (jnp.arange(padded) < n).astype(X.dtype).reshape(n_batches, batch_size)
@@ -182,15 +237,11 @@ def run_epochs(
             w = sample_weight[idx] * w
         # One gather per epoch; the scan then walks contiguous batches.
         yb = jnp.moveaxis(y[:, idx], 0, 1) if y_axis == 0 else y[idx]
+        valid = jnp.ones((n_batches,), bool)
         (params, opt_state, _), losses = jax.lax.scan(
-            step, (state.params, state.opt_state, active), (X[idx], yb, w)
+            step, (state.params, state.opt_state, active), (X[idx], yb, w, valid)
         )
-        # Batch losses weighted by their rows' total weight: the exact (weighted) mean over the
-        # epoch's rows, so a short last batch does not add noise to the monitored loss.
-        batch_weight = jnp.sum(w, axis=-1)  # (batches,) or (batches, M)
-        if batch_weight.ndim == 1:
-            batch_weight = batch_weight[:, None]
-        train_loss = jnp.sum(losses * batch_weight, axis=0) / jnp.sum(batch_weight, axis=0)
+        train_loss = _epoch_loss(losses, jnp.sum(w, axis=-1))
         if X_val.shape[0] > 0:
             y_val_axis = 0 if y_val.ndim == 2 else None
             val_loss, val_acc = jax.vmap(
@@ -198,32 +249,215 @@ def run_epochs(
             )(params, X_val, y_val, activation, output)
         else:
             val_loss = val_acc = jnp.full_like(train_loss, jnp.nan)
-        score = val_loss if early_stopping else train_loss
-        improved = score < state.best_score - hyper.tol
-        better = score < state.best_score
-        bad = jnp.where(improved, 0, state.bad_epochs + 1)
-        best_params = _select(better & active, params, state.best_params) if early_stopping else params
-        new_state = TrainState(
-            params=params,
-            opt_state=opt_state,
-            best_params=best_params,
-            best_score=jnp.where(active & better, score, state.best_score),
-            bad_epochs=jnp.where(active, bad, state.bad_epochs),
-            stopped=state.stopped | (active & (bad >= hyper.patience)),
-            epochs_run=state.epochs_run + active.astype(jnp.int32),
-            key=key,
-            epoch=state.epoch + 1,
+        new_state, record = _finish_epoch(
+            state, key, active, params, opt_state, train_loss, val_loss, val_acc, hyper, early_stopping
         )
-        record = {
-            "train_loss": jnp.where(active, train_loss, jnp.nan),
-            "val_loss": jnp.where(active, val_loss, jnp.nan),
-            "val_accuracy": jnp.where(active, val_acc, jnp.nan),
-        }
         if record_params:
             record["params"] = params
         return new_state, record
 
     return jax.lax.scan(epoch_fn, state, None, length=n_epochs)
+
+
+# -- streamed minibatches ----------------------------------------------------------------------
+
+STREAM_BYTES = 1 << 30
+"""Default byte budget of ``train(stream="auto")``: larger training arrays are streamed."""
+
+BLOCK_BYTES = 32 << 20
+"""Target size of the inputs of one streamed block (sets the default ``block_batches``)."""
+
+
+def _training_bytes(X, y, sample_weight, X_val, y_val, dtype) -> int:
+    """Bytes the training arrays take on a device in the training dtype."""
+    item = np.dtype(dtype).itemsize
+    total = int(np.prod(np.shape(X))) * item + int(np.prod(np.shape(y))) * 4
+    if sample_weight is not None:
+        total += int(np.prod(np.shape(sample_weight))) * item
+    if X_val is not None:
+        total += int(np.prod(np.shape(X_val))) * item + int(np.prod(np.shape(y_val))) * 4
+    return total
+
+
+@partial(jax.jit, static_argnames=("activation", "output", "optimizer"))
+def _run_block(params, opt_state, active, X_block, y_block, w_block, valid, alpha, *,
+               activation: str, output: str, optimizer):
+    """Steps over one streamed block of minibatches.
+
+    ``X_block`` (K, B, D); ``y_block`` (K, B) or (K, M, B); ``w_block`` (K, B) or (K, M, B)
+    (zero on padding rows); ``valid`` (K,) False for the padding batches of the last block.
+    Returns ``(params, opt_state, losses (K, M), batch_weight (K,) or (K, M))``.
+    """
+    y_axis = 0 if y_block.ndim == 3 else None
+    w_axis = 0 if w_block.ndim == 3 else None
+    step = _make_step(alpha, activation, output, optimizer, y_axis, w_axis)
+    (params, opt_state, _), losses = jax.lax.scan(
+        step, (params, opt_state, active), (X_block, y_block, w_block, valid)
+    )
+    return params, opt_state, losses, jnp.sum(w_block, axis=-1)
+
+
+@partial(jax.jit, static_argnames=("activation", "output"))
+def _validation_block(params, X_block, y_block, mask, *, activation: str, output: str):
+    """Sums over one block of validation rows: ``(sum of NLL (M,), number correct (M,))``;
+    rows with ``mask`` False (padding) count for nothing."""
+    y_axis = 0 if y_block.ndim == 2 else None
+
+    def one(p, yb):
+        lp = log_probabilities(logits(p, X_block, activation), output)
+        nll = -jnp.take_along_axis(lp, yb[:, None], axis=1)[:, 0]
+        right = jnp.argmax(lp, axis=1) == yb
+        return jnp.sum(jnp.where(mask, nll, 0)), jnp.sum(mask & right)
+
+    return jax.vmap(one, in_axes=(0, y_axis))(params, y_block)
+
+
+@partial(jax.jit, static_argnames=("n_batches", "early_stopping"))
+def _end_streamed_epoch(state: TrainState, key, active, params, opt_state, losses, batch_weight,
+                        val_sums, n_val, hyper: Hyper, *, n_batches: int, early_stopping: bool):
+    """Epoch loss from the blocks' batch losses (padding batches cut off), validation means,
+    and the bookkeeping of :func:`_finish_epoch`."""
+    losses = jnp.concatenate(losses)[:n_batches]
+    batch_weight = jnp.concatenate(batch_weight)[:n_batches]
+    train_loss = _epoch_loss(losses, batch_weight)
+    if val_sums is None:
+        val_loss = val_acc = jnp.full_like(train_loss, jnp.nan)
+    else:
+        val_loss = val_sums[0] / n_val
+        val_acc = val_sums[1] / n_val
+    return _finish_epoch(state, key, active, params, opt_state, train_loss, val_loss, val_acc,
+                         hyper, early_stopping)
+
+
+_epoch_start_jit = jax.jit(_epoch_start)
+
+
+@jax.jit
+def _skip_epoch(state: TrainState) -> TrainState:
+    """An epoch in which no member trains: only the key and the epoch counter move on (what
+    :func:`run_epochs` does for such an epoch)."""
+    key, _ = jax.random.split(state.key)
+    return state._replace(key=key, epoch=state.epoch + 1)
+
+
+@partial(jax.jit, static_argnames=("n",))
+def _permutation(key, n: int):
+    return jax.random.permutation(key, n)
+
+
+def _host_permutation(key, n: int) -> np.ndarray:
+    """The epoch's shuffle, ``jax.random.permutation(key, n)``, computed on the host CPU
+    (threefry bits and a stable sort: the same integers on every backend), so the N indices
+    never occupy the accelerator."""
+    cpu = jax.devices("cpu")[0]
+    return np.asarray(_permutation(jax.device_put(key, cpu), n))
+
+
+class _HostData(NamedTuple):
+    """Training arrays kept in host memory for :func:`_streamed_epochs`."""
+
+    X: np.ndarray  # (N, D)
+    y: np.ndarray  # (N,) or (M, N)
+    sample_weight: np.ndarray | None  # (N,) or (M, N)
+    X_val: np.ndarray  # (N_val, D)
+    y_val: np.ndarray  # (N_val,) or (M, N_val)
+
+
+def _gather_block(data: _HostData, idx: np.ndarray, mask: np.ndarray, block_batches: int):
+    """Rows of one block of minibatches gathered on the host, padded to ``block_batches``.
+
+    ``idx`` (k, B) row indices and ``mask`` (k, B) 1/0 row weights of the k <= K real
+    batches; the padding batches repeat row 0 with weight 0 and ``valid`` False.
+    """
+    k, b = idx.shape
+    if k < block_batches:
+        idx = np.concatenate([idx, np.zeros((block_batches - k, b), idx.dtype)])
+        mask = np.concatenate([mask, np.zeros((block_batches - k, b), mask.dtype)])
+    valid = np.arange(block_batches) < k
+    y = np.moveaxis(data.y[:, idx], 0, 1) if data.y.ndim == 2 else data.y[idx]
+    sw = data.sample_weight
+    if sw is None:
+        w = mask
+    elif sw.ndim == 2:
+        w = np.moveaxis(sw[:, idx], 0, 1) * mask[:, None, :]
+    else:
+        w = sw[idx] * mask
+    return data.X[idx], y, w, valid
+
+
+def _streamed_validation(params, data: _HostData, rows: int, activation: str, output: str):
+    """Validation NLL and accuracy sums over fixed-size blocks of ``rows`` host rows."""
+    n_val = data.X_val.shape[0]
+    totals = None
+    for start in range(0, n_val, rows):
+        stop = min(start + rows, n_val)
+        pad = rows - (stop - start)
+        Xb = np.concatenate([data.X_val[start:stop], np.zeros((pad, data.X_val.shape[1]), data.X_val.dtype)])
+        yv = data.y_val[..., start:stop]
+        yb = np.concatenate([yv, np.zeros(yv.shape[:-1] + (pad,), yv.dtype)], axis=-1)
+        mask = np.arange(rows) < stop - start
+        sums = _validation_block(params, Xb, yb, mask, activation=activation, output=output)
+        totals = sums if totals is None else (totals[0] + sums[0], totals[1] + sums[1])
+    return totals
+
+
+def _streamed_epoch(state: TrainState, data: _HostData, hyper: Hyper, mask: np.ndarray, *,
+                    activation: str, output: str, optimizer, block_batches: int,
+                    early_stopping: bool):
+    """One epoch of :func:`run_epochs` with the data in host memory: the same permutation
+    from the same key, cut into the same minibatches, sent ``block_batches`` at a time to
+    :func:`_run_block` (one compiled block shape). ``mask`` (n_batches, B): 1 on real rows."""
+    n = data.X.shape[0]
+    n_batches, batch_size = mask.shape
+    padded = n_batches * batch_size
+    key, sub, active = _epoch_start_jit(state, hyper)
+    perm = _host_permutation(sub, n) if n_batches > 1 else np.arange(n)
+    idx = np.concatenate([perm, perm[: padded - n]]).reshape(n_batches, batch_size)
+    params, opt_state = state.params, state.opt_state
+    losses, weights = [], []
+    for first in range(0, n_batches, block_batches):
+        rows = slice(first, first + block_batches)
+        block = _gather_block(data, idx[rows], mask[rows], block_batches)
+        params, opt_state, loss, weight = _run_block(
+            params, opt_state, active, *block, hyper.alpha,
+            activation=activation, output=output, optimizer=optimizer,
+        )
+        losses.append(loss)
+        weights.append(weight)
+    val_sums = None
+    if data.X_val.shape[0] > 0:
+        rows = min(block_batches * batch_size, data.X_val.shape[0])
+        val_sums = _streamed_validation(params, data, rows, activation, output)
+    return _end_streamed_epoch(
+        state, key, active, params, opt_state, tuple(losses), tuple(weights), val_sums,
+        jnp.asarray(data.X_val.shape[0], data.X.dtype), hyper,
+        n_batches=n_batches, early_stopping=early_stopping,
+    )
+
+
+def _streamed_epochs(state: TrainState, data: _HostData, hyper: Hyper, n_epochs: int, done: int,
+                     max_epochs: int, wanted: set, *, batch_size: int, **settings):
+    """:func:`run_epochs` over host data (see :func:`_streamed_epoch`); returns
+    ``(state, history, snapshots)``. Epochs in which no member trains (past ``max_epochs``, or
+    every member stopped) only advance the key and the counter, as they do in-device."""
+    n = data.X.shape[0]
+    n_batches = -(-n // batch_size)
+    mask = (np.arange(n_batches * batch_size) < n).astype(data.X.dtype).reshape(n_batches, batch_size)
+    nan = np.full(state.stopped.shape, np.nan, data.X.dtype)
+    records = {"train_loss": [], "val_loss": [], "val_accuracy": []}
+    snapshots = {}
+    for e in range(n_epochs):
+        if done + e >= max_epochs or bool(np.all(to_host(state.stopped))):
+            state = _skip_epoch(state)
+            for k in records:
+                records[k].append(nan)
+        else:
+            state, record = _streamed_epoch(state, data, hyper, mask, **settings)
+            for k in records:
+                records[k].append(to_host(record[k]))
+        if done + e + 1 in wanted:
+            snapshots[done + e + 1] = state.params
+    return state, {k: np.stack(v) for k, v in records.items()}, snapshots
 
 
 def train(
@@ -251,6 +485,9 @@ def train(
     devices: str | int = "auto",
     checkpoint: str | os.PathLike | None = None,
     sample_weight: np.ndarray | None = None,
+    stream: bool | str = "auto",
+    stream_bytes: int = STREAM_BYTES,
+    block_batches: int | None = None,
 ):
     """Train member-stacked ``params`` on ``(X, y)``; returns ``(params, history, snapshots)``.
 
@@ -282,7 +519,27 @@ def train(
         uninterrupted run. The file must come from the same settings, data, initial
         parameters and key (checked by a SHA-256 fingerprint; ``ValueError`` otherwise);
         ``max_epochs`` may grow, so a finished run can be extended when its last chunk was
-        complete (``max_epochs`` a multiple of ``chunk_epochs``).
+        complete (``max_epochs`` a multiple of ``chunk_epochs``). Streamed and in-device runs
+        write the same state, so either can resume the other's checkpoint.
+    stream : {"auto", True, False}, default "auto"
+        True keeps ``X``, ``y``, ``sample_weight``, ``X_val`` and ``y_val`` in host (NumPy)
+        memory: every epoch draws the same permutation from the same key as the in-device loop
+        (computed on the host CPU), gathers its minibatches on the host and sends them to the
+        device ``block_batches`` at a time, so device memory is bounded by one block
+        (``block_batches * batch_size`` rows, plus ``n_batches x M`` batch losses per epoch),
+        not by N; validation rows go in blocks of the same size. The results are those of the
+        in-device loop (the same minibatches in the same order; the validation means are summed
+        block by block, equal up to rounding, ~1e-16; on a GPU, XLA's autotuner may pick other
+        matrix-product algorithms for the other program, see docs/scaling.md). False puts all of ``X`` on the device and
+        runs ``chunk_epochs`` epochs in one compiled call (fastest when it fits). "auto" streams
+        when the training arrays take more than ``stream_bytes``. The cost per epoch is linear
+        in N either way (plus the host sort of the permutation, N log N).
+    stream_bytes : int, default 2**30 (1 GiB)
+        Budget of ``stream="auto"``, in bytes of the arrays in the training dtype.
+    block_batches : int, optional
+        Minibatches per streamed block; by default as many as fill ~32 MiB of inputs (at most
+        one epoch's worth). One compiled block shape serves every block, the last one padded
+        with batches that change nothing.
 
     Returns
     -------
@@ -292,15 +549,22 @@ def train(
     snapshots : dict epoch -> params (member-stacked), empty without ``snapshot_epochs``.
     """
     check_devices(devices)
-    X = jnp.asarray(X, dtype)
-    y = jnp.asarray(y, jnp.int32)
+    if not (stream in (True, False) or (isinstance(stream, str) and stream == "auto")):
+        raise ValueError(f"`stream` must be 'auto', True or False. Got {stream!r}.")
+    if isinstance(stream, str):
+        stream = _training_bytes(X, y, sample_weight, X_val, y_val, dtype) > stream_bytes
+    if block_batches is not None and (not isinstance(block_batches, (int, np.integer)) or block_batches < 1):
+        raise ValueError(f"`block_batches` must be a positive integer or None. Got {block_batches!r}.")
+    xp = np if stream else jnp  # streamed arrays stay in host memory
+    X = xp.asarray(X, dtype)
+    y = xp.asarray(y, np.int32)
     if X_val is None:
-        X_val = jnp.zeros((0, X.shape[1]), dtype)
-        y_val = jnp.zeros((0,), jnp.int32)
-    X_val = jnp.asarray(X_val, dtype)
-    y_val = jnp.asarray(y_val, jnp.int32)
+        X_val = xp.zeros((0, X.shape[1]), dtype)
+        y_val = xp.zeros((0,), np.int32)
+    X_val = xp.asarray(X_val, dtype)
+    y_val = xp.asarray(y_val, np.int32)
     if sample_weight is not None:
-        sample_weight = jnp.asarray(sample_weight, dtype)
+        sample_weight = xp.asarray(sample_weight, dtype)
         if sample_weight.shape[-1] != X.shape[0] or sample_weight.ndim not in (1, 2):
             raise ValueError(
                 f"`sample_weight` must have shape (N,) or (M, N) with N = {X.shape[0]}. "
@@ -335,15 +599,29 @@ def train(
         if os.path.exists(checkpoint):
             state, records, snapshots, done = _resume(checkpoint, state, params, stamp, max_epochs)
     state = _place(state, device_mesh(devices))
+    if stream:
+        data = _HostData(X, y, sample_weight, X_val, y_val)
+        n_batches = -(-X.shape[0] // batch)
+        if block_batches is None:
+            block_batches = BLOCK_BYTES // (batch * X.shape[1] * X.itemsize)
+        block = int(min(max(block_batches, 1), n_batches))
     while done < max_epochs and not bool(np.all(to_host(state.stopped))):
-        state, record = run_epochs(
-            state, X, y, X_val, y_val, hyper, sample_weight,
-            activation=activation, output=output, optimizer=optimizer,
-            batch_size=batch, n_epochs=chunk,
-            early_stopping=early_stopping, record_params=bool(wanted),
-        )
         steps = min(chunk, max_epochs - done)
-        if wanted:
+        if stream:
+            state, record, taken = _streamed_epochs(
+                state, data, hyper, chunk, done, max_epochs, wanted,
+                activation=activation, output=output, optimizer=optimizer, batch_size=batch,
+                block_batches=block, early_stopping=early_stopping,
+            )
+            snapshots.update(taken)
+        else:
+            state, record = run_epochs(
+                state, X, y, X_val, y_val, hyper, sample_weight,
+                activation=activation, output=output, optimizer=optimizer,
+                batch_size=batch, n_epochs=chunk,
+                early_stopping=early_stopping, record_params=bool(wanted),
+            )
+        if wanted and not stream:
             for e in range(done + 1, done + steps + 1):
                 if e in wanted:
                     snapshots[e] = jax.tree_util.tree_map(lambda a: a[e - done - 1], record["params"])

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# One prepared run on a machine with an accelerator (the GPU figures in the notes come from it):
+# the test suite, then the influence, scaling and training benchmarks, each under its own time
+# limit so that one slow step cannot starve the rest. Results and logs go to $OUT (default
+# /tmp/accelerator-run). Wheels of packages the machine lacks (shap for the influence
+# benchmark) may be put in .whl/. QUICK=1 runs the benchmarks' quick modes (a dry run).
+set -uo pipefail
+OUT=${OUT:-/tmp/accelerator-run}
+mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_PREALLOCATE=false SHALLOWNET_BENCH_RESULTS="$OUT"
+PY=${PY:-python3}
+if compgen -G ".whl/*.whl" > /dev/null; then
+    "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
+    export PYTHONPATH="/tmp/site:$PWD"
+else
+    export PYTHONPATH="$PWD"
+fi
+quick=""
+[ "${QUICK:-0}" = 1 ] && quick="--quick"
+step() {  # step NAME SECONDS COMMAND...: run with a limit, log to $OUT/NAME.log, print the tail
+    local name=$1 limit=$2; shift 2
+    local start=$SECONDS
+    timeout --kill-after=10 "$limit" "$@" > "$OUT/$name.log" 2>&1
+    local rc=$?
+    echo "=== $name: exit $rc after $((SECONDS - start)) s (limit $limit s)"
+    tail -n "${TAIL:-25}" "$OUT/$name.log"
+}
+{ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null || echo "no nvidia-smi"
+  "$PY" -c "import jax, sys; print(sys.version.split()[0], 'jax', jax.__version__, jax.devices())"; } | tee "$OUT/machine.txt"
+step tests "${TESTS_LIMIT:-210}" "$PY" -m pytest -q -p no:cacheprovider ${PYTEST_ARGS:-tests}
+step bench_influence "${INFLUENCE_LIMIT:-150}" "$PY" -m benchmarks.bench_influence $quick
+step bench_scaling "${SCALING_LIMIT:-200}" "$PY" -m benchmarks.bench_scaling $quick
+step bench_training "${TRAINING_LIMIT:-90}" "$PY" -m benchmarks.bench_training $quick
