@@ -61,6 +61,7 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 
 from .._validation import check_int
+from ..devices import replicate, shard_rows, to_host
 from ..data.variables import Variable
 from ._inputs import candidate_count, observed_code
 
@@ -270,17 +271,19 @@ class KnnConditional:
         """Numbers a case needs in the chunk kernel (for chunk sizing)."""
         return 6 * self.t_ref.shape[0] + self.k * max(self.sizes)
 
-    def masses(self, x: np.ndarray, rows: np.ndarray) -> list[np.ndarray]:
+    def masses(self, x: np.ndarray, rows: np.ndarray, mesh=None) -> list[np.ndarray]:
         """Per variable, masses ``(C, G_v)``; ``rows`` is each case's row in the reference
-        it was fitted on (before any subsetting), or -1."""
+        it was fitted on (before any subsetting), or -1. With a device ``mesh`` the C cases
+        (a multiple of its device count) are split over its devices and the reference is
+        replicated on each; every case's neighbours are found exactly as on one device."""
         rows = np.asarray(rows)
         if self.positions is not None:
             rows = np.where(rows >= 0, self.positions[np.maximum(rows, 0)], -1)
-        out = np.asarray(
+        t = (x.astype(np.float32) * self.scale[None, :]).astype(np.float32)
+        reference = replicate((self.t_ref, self.codes_ref, self.own_cols), mesh)
+        out = to_host(
             knn_chunk(
-                jnp.asarray(x.astype(np.float32) * self.scale[None, :]),
-                jnp.asarray(rows, dtype=jnp.int32),
-                jnp.asarray(self.t_ref), jnp.asarray(self.codes_ref), jnp.asarray(self.own_cols),
+                shard_rows(t, mesh), shard_rows(rows.astype(np.int32), mesh), *map(jnp.asarray, reference),
                 k=self.k, g_max=max(self.sizes),
             )
         )
@@ -471,10 +474,13 @@ def fit_conditional(
     return ParametricConditional.fit(name, all_variables, variables, x_ref, n_grid)
 
 
-def chunk_masses(conditional, x: np.ndarray, rows: np.ndarray, exclude_self: bool) -> list[np.ndarray]:
-    """Masses of every target variable for a chunk of encoded cases, list of ``(C, G_v)``."""
+def chunk_masses(conditional, x: np.ndarray, rows: np.ndarray, exclude_self: bool, mesh=None) -> list[np.ndarray]:
+    """Masses of every target variable for a chunk of encoded cases, list of ``(C, G_v)``.
+
+    With a device ``mesh`` (:func:`shallownet.devices.row_mesh`) the kNN search splits the
+    chunk's cases over its devices; ``C`` must then be a multiple of the device count."""
     if isinstance(conditional, KnnConditional):
-        return conditional.masses(x, rows if exclude_self else np.full_like(rows, -1))
+        return conditional.masses(x, rows if exclude_self else np.full_like(rows, -1), mesh)
     if isinstance(conditional, MarginalConditional):
         return conditional.masses(x, exclude_self)
     return conditional.masses(x)

@@ -296,14 +296,18 @@ def _influence_pass(net, x, variables, n_grid, conditionals, exclude_self, chunk
     """Run the influence kernel over chunks of cases for every variable.
 
     ``conditionals`` is a list of J fitted conditionals (J = 0 for potential influence only).
-    Returns a dict of per-variable lists of per-case arrays and the diagnostics per case.
+    Returns a dict of arrays with cases first and variables second (:func:`_allocate`), and
+    with conditionals the mean diagnostics ``coverage90`` and ``log_score`` of shape (V, J).
+    The per-case results are written into arrays allocated once, so memory is the result
+    itself plus one chunk's working set, whatever N.
     With ``progress``, a bar with the time left is shown on stderr, per chunk of cases.
     With several devices and ``devices="auto"`` each chunk (its length rounded up to a
-    multiple of the device count) has its rows split over the devices for the kernel; the
-    parameters and candidates are replicated (:mod:`shallownet.devices`).
+    multiple of the device count) has its rows split over the devices for the kNN and flip
+    kernels; the parameters, candidates and kNN reference are replicated
+    (:mod:`shallownet.devices`).
     """
     mesh = row_mesh(devices)
-    N = x.shape[0]
+    N, V, J = x.shape[0], len(variables), len(conditionals)
     G_max = max(candidate_count(v, n_grid) for v in variables)
     per_row = net.n_members * G_max * widest_layer(net)
     for c in conditionals:
@@ -313,42 +317,72 @@ def _influence_pass(net, x, variables, n_grid, conditionals, exclude_self, chunk
     subs = replicate([(jnp.asarray(cols), jnp.asarray(cand.astype(x.dtype))) for cols, cand in subs], mesh)
     kernel = partial(influence_chunk, replicate(net.params, mesh), activation=net.activation,
                      output=net.output)
-    parts = {name: [[] for _ in variables] for name in ("chunk", "covered", "log_score")}
+    out = _allocate(N, V, J, len(net.classes) if net.output == "softmax" else 2, net.n_members)
     own_all = cond.codes(variables, x, n_grid)
     label = "expected influence" if conditionals else "potential influence"
-    bar = ProgressBar(N, f"{label} ({len(variables)} variables)", enabled=progress)
+    bar = ProgressBar(N, f"{label} ({V} variables)", enabled=progress)
+    pending = []  # the previous chunk's kernel outputs, read after the next chunk is dispatched
     for start, stop in chunk_bounds(N, chunk):
         xc = pad_rows(x[start:stop], chunk)
         rows = pad_rows(np.arange(start, stop), chunk)
-        masses = [cond.chunk_masses(c, xc, rows, exclude_self) for c in conditionals]
+        masses = [cond.chunk_masses(c, xc, rows, exclude_self, mesh) for c in conditionals]
         xj = shard_rows(xc, mesh)
         n = stop - start
+        dispatched = []
         for j, (v, (cols, cand)) in enumerate(zip(variables, subs)):
             G = cand.shape[0]
-            m = (
-                np.stack([ms[j] for ms in masses], axis=-1)
-                if masses else np.zeros((chunk, G, 0), dtype=x.dtype)
-            )
-            # Kept on the device until the end, so that the next kernel is dispatched
-            # without waiting for this one.
-            m = shard_rows(np.asarray(m, dtype=x.dtype), mesh)
-            parts["chunk"][j].append((kernel(xj, cols, cand, m), n))
+            m = np.stack([ms[j] for ms in masses], axis=-1) if masses else np.zeros((chunk, G, 0), x.dtype)
+            dispatched.append((start, stop, j, kernel(xj, cols, cand, shard_rows(m.astype(x.dtype), mesh))))
             if masses:
                 own = own_all[start:stop, j]
-                diag = [cond.scores(ms[j][:n], own, v.kind == "real") for ms in masses]
-                parts["covered"][j].append(np.stack([d[0] for d in diag], axis=-1))
-                parts["log_score"][j].append(np.stack([d[1] for d in diag], axis=-1))
+                for i, ms in enumerate(masses):
+                    covered, log_score = cond.scores(ms[j][:n], own, v.kind == "real")
+                    out["coverage90"][j, i] += covered.sum() / N
+                    out["log_score"][j, i] += log_score.sum() / N
+        for item in pending:
+            _store(out, *item)
+        pending = dispatched
         bar.update(stop, "cases")
-    out = {}
-    for j in range(len(variables)):
-        chunks = parts["chunk"][j]
-        for field in chunks[0][0]._fields:
-            pieces = [to_host(getattr(c, field))[:n] for c, n in chunks]
-            out.setdefault(field, []).append(np.concatenate(pieces, axis=0))
-        if conditionals:
-            out.setdefault("covered", []).append(np.concatenate(parts["covered"][j], axis=0))
-            out.setdefault("log_score", []).append(np.concatenate(parts["log_score"][j], axis=0))
+    for item in pending:
+        _store(out, *item)
     return out
+
+
+def _allocate(N: int, V: int, J: int, K: int, M: int) -> dict:
+    """Result arrays of :func:`_influence_pass`, filled chunk by chunk.
+
+    ``potential`` (N, V) bool, ``graded`` (N, V), ``potential_towards`` (N, V, K) bool,
+    ``member_potential`` (N, V, M) bool, ``base`` (N,) int32; with J > 0 conditionals also
+    ``expected`` (N, V, J) and, for the first (chosen) conditional only, ``soft`` (N, V),
+    ``towards`` (N, V, K) and ``member_expected`` (N, V, M); floats in float64.
+    """
+    out = {
+        "potential": np.zeros((N, V), bool), "graded": np.zeros((N, V)),
+        "potential_towards": np.zeros((N, V, K), bool), "member_potential": np.zeros((N, V, M), bool),
+        "base": np.zeros(N, np.int32),
+    }
+    if J:
+        out.update(
+            expected=np.zeros((N, V, J)), soft=np.zeros((N, V)), towards=np.zeros((N, V, K)),
+            member_expected=np.zeros((N, V, M)), coverage90=np.zeros((V, J)), log_score=np.zeros((V, J)),
+        )
+    return out
+
+
+def _store(out: dict, start: int, stop: int, j: int, result) -> None:
+    """Copy one variable's chunk of kernel output into the result arrays (padding dropped)."""
+    n = stop - start
+    host = to_host(result)
+    out["potential"][start:stop, j] = host.potential[:n]
+    out["graded"][start:stop, j] = host.graded[:n]
+    out["potential_towards"][start:stop, j] = host.potential_towards[:n]
+    out["member_potential"][start:stop, j] = host.member_potential[:n]
+    out["base"][start:stop] = host.base[:n]
+    if "expected" in out:
+        out["expected"][start:stop, j] = host.expected[:n]
+        out["soft"][start:stop, j] = host.soft[:n, 0]
+        out["towards"][start:stop, j] = host.towards[:n, :, 0]
+        out["member_expected"][start:stop, j] = host.member_expected[:n, :, 0]
 
 
 def potential_influence(
@@ -402,11 +436,9 @@ def potential_influence(
     out = _influence_pass(net, x, vars_, n_grid, [], False, chunk_size, devices, progress)
     return PotentialInfluence(
         variables=tuple(v.name for v in vars_), kinds=tuple(v.kind for v in vars_),
-        classes=np.asarray(net.classes), potential=np.stack(out["potential"], axis=1),
-        graded=np.stack(out["graded"], axis=1).astype(np.float64),
-        predicted=out["base"][0].astype(np.int32), y=yi, n_grid=n_grid,
-        towards=np.stack(out["potential_towards"], axis=1),
-        member_potential=np.moveaxis(np.stack(out["member_potential"], axis=2), 1, 0),
+        classes=np.asarray(net.classes), potential=out["potential"], graded=out["graded"],
+        predicted=out["base"], y=yi, n_grid=n_grid, towards=out["potential_towards"],
+        member_potential=np.moveaxis(out["member_potential"], 2, 0),
     )
 
 
@@ -491,7 +523,7 @@ def expected_influence(
     if conditional != "marginal":
         fitted.append(cond.fit_conditional("marginal", net.variables, vars_, x_ref, n_grid))
     out = _influence_pass(net, x, vars_, n_grid, fitted, exclude_self, chunk_size, devices, progress)
-    expected = np.stack(out["expected"], axis=1).astype(np.float64)  # (N, V, J)
+    expected = out["expected"]  # (N, V, J)
     names = [c.name for c in fitted]
     rows = []
     for j, v in enumerate(vars_):
@@ -499,20 +531,18 @@ def expected_influence(
             rows.append(
                 {
                     "variable": v.name, "conditional": name,
-                    "coverage90": float(out["covered"][j][:, i].mean()),
-                    "log_score": float(out["log_score"][j][:, i].mean()),
+                    "coverage90": float(out["coverage90"][j, i]),
+                    "log_score": float(out["log_score"][j, i]),
                     "held_out": name in ("knn", "marginal") or not exclude_self,
                 }
             )
     return ExpectedInfluence(
         variables=tuple(v.name for v in vars_), kinds=tuple(v.kind for v in vars_),
-        classes=np.asarray(net.classes), potential=np.stack(out["potential"], axis=1),
-        graded=np.stack(out["graded"], axis=1).astype(np.float64),
-        predicted=out["base"][0].astype(np.int32), y=yi, n_grid=n_grid,
+        classes=np.asarray(net.classes), potential=out["potential"], graded=out["graded"],
+        predicted=out["base"], y=yi, n_grid=n_grid,
         conditional=conditional, expected=expected[:, :, 0], marginal=expected[:, :, -1],
-        soft=np.stack(out["soft"], axis=1)[:, :, 0].astype(np.float64),
-        towards=np.stack(out["towards"], axis=1)[..., 0].astype(np.float64),
-        member_expected=np.moveaxis(np.stack(out["member_expected"], axis=2)[..., 0], 1, 0).astype(np.float64),
+        soft=out["soft"], towards=out["towards"],
+        member_expected=np.moveaxis(out["member_expected"], 2, 0),
         diagnostics=pd.DataFrame(rows),
         n_neighbors=getattr(fitted[0], "k", None),
         n_reference=getattr(fitted[0], "n_ref", x_ref.shape[0]),
