@@ -9,6 +9,7 @@ decision boundaries. Methods, each at every N:
   ``stream=True``; the call is made once to compile and then timed;
 * ``EI (kNN)``: :func:`shallownet.interpret.influence.expected_influence` for all 20 variables,
   kNN conditional, ``reference_size="auto"`` (a random reference of at most 10,000 rows);
+* ``EI (kNN, 2,000 ref.)``: the same with ``reference_size=2000`` (k = 44);
 * ``derivatives``: :func:`shallownet.interpret.sensitivity.sensitivity`;
 * ``binning MI`` / ``KDE MI``: :func:`shallownet.information.mutual_information` of the hidden
   layer (16 units). KDE is O(N^2): an N is skipped when the time projected from the previous N
@@ -55,6 +56,7 @@ EXPECTED = {
     "train epoch (in-device)": 1.0,
     "train epoch (streamed)": 1.0,
     "EI (kNN)": 1.0,
+    "EI (kNN, 2,000 ref.)": 1.0,
     "derivatives": 1.0,
     "binning MI": 1.0,
     "KDE MI": 2.0,
@@ -63,6 +65,7 @@ METHODS = tuple(EXPECTED)
 NOTES = {
     "binning MI": "N log N sort: ~1",
     "EI (kNN)": "reference = all rows up to 10,000 (slope 2 there), then 10,000",
+    "EI (kNN, 2,000 ref.)": "reference_size=2000 (see bench_reference_size for its accuracy)",
 }
 
 
@@ -115,9 +118,11 @@ def measure(method: str, n: int) -> float:
         start = time.perf_counter()
         _train(X, y, stream)
         return time.perf_counter() - start
-    if method == "EI (kNN)":
+    if method.startswith("EI (kNN"):
+        size = 2000 if "2,000" in method else "auto"
+
         def call(rows):
-            return expected_influence(net, X[:rows], y[:rows], encoded=True, reference_size="auto")
+            return expected_influence(net, X[:rows], y[:rows], encoded=True, reference_size=size)
     elif method == "derivatives":
         def call(rows):
             return sensitivity(net, X[:rows], encoded=True)
@@ -127,7 +132,7 @@ def measure(method: str, n: int) -> float:
 
         def call(rows):
             return mutual_information(T[:rows], y[:rows], estimator=est)
-    call(min(n, EI_WARM_ROWS) if method == "EI (kNN)" else n)
+    call(min(n, EI_WARM_ROWS) if method.startswith("EI (kNN") else n)
     start = time.perf_counter()
     call(n)
     return time.perf_counter() - start
@@ -205,14 +210,16 @@ def plot(rows: list[dict], path) -> None:
     plt.close(fig)
 
 
-def main(quick: bool = False) -> dict:
-    sizes = QUICK_SIZES if quick else SIZES
+def main(quick: bool = False, sizes=None, methods=None) -> dict:
+    """Run every (method, N) of ``methods`` x ``sizes`` (defaults: all; N from 1e3 to 1e6)."""
+    sizes = tuple(sizes) if sizes else (QUICK_SIZES if quick else SIZES)
+    methods = tuple(methods) if methods else METHODS
     floor = min(sizes) if quick else 10_000
     base = run_worker("idle", 0)
     baseline = base["peak_mb"]
     print(f"baseline (a process that imports jax and shallownet): {baseline:.0f} MB peak RSS")
     rows = []
-    for method in METHODS:
+    for method in methods:
         last = None
         for n in sizes:
             row = {"method": method, "N": n, "data MB": n * D * 4 / 2**20}
@@ -234,7 +241,7 @@ def main(quick: bool = False) -> dict:
     print()
     print_table(rows, ["method", "N", "seconds", "peak_mb", "extra_mb", "data MB", "note"])
     fits = []
-    for method in METHODS:
+    for method in methods:
         pts = [r for r in rows if r["method"] == method and r.get("seconds")]
         ns = [r["N"] for r in pts]
         fits.append({
@@ -262,9 +269,12 @@ def main(quick: bool = False) -> dict:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="N in {1e3, 1e4} only")
+    parser.add_argument("--sizes", type=int, nargs="+", help="the N to measure (default 1e3 .. 1e6)")
+    parser.add_argument("--methods", nargs="+", choices=METHODS, metavar="METHOD",
+                        help=f"methods to measure (default all: {', '.join(METHODS)})")
     parser.add_argument("--worker", nargs=2, metavar=("METHOD", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(args.worker[0], int(args.worker[1]))
     else:
-        main(quick=args.quick)
+        main(quick=args.quick, sizes=args.sizes, methods=args.methods)
