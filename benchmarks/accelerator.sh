@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One prepared run on a machine with an accelerator (the GPU figures in the notes come from it):
-# the test suite, then the influence, scaling and training benchmarks, each under its own time
+# the test suite, then the influence benchmark and part of the scaling one, each under its own time
 # limit so that one slow step cannot starve the rest. Results and logs go to $OUT (default
 # /tmp/accelerator-run). Wheels of packages the machine lacks (shap for the influence
 # benchmark) may be put in .whl/. QUICK=1 runs the benchmarks' quick modes (a dry run).
@@ -27,7 +27,10 @@ step() {  # step NAME SECONDS COMMAND...: run with a limit, log to $OUT/NAME.log
 }
 { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null || echo "no nvidia-smi"
   "$PY" -c "import jax, sys; print(sys.version.split()[0], 'jax', jax.__version__, jax.devices())"; } | tee "$OUT/machine.txt"
-step tests "${TESTS_LIMIT:-210}" "$PY" -m pytest -q -p no:cacheprovider ${PYTEST_ARGS:-tests}
-step bench_influence "${INFLUENCE_LIMIT:-150}" "$PY" -m benchmarks.bench_influence $quick
-step bench_scaling "${SCALING_LIMIT:-200}" "$PY" -m benchmarks.bench_scaling $quick
-step bench_training "${TRAINING_LIMIT:-90}" "$PY" -m benchmarks.bench_training $quick
+xdist=""
+"$PY" -c "import xdist" 2>/dev/null && xdist="-n ${PYTEST_WORKERS:-8}"
+step tests "${TESTS_LIMIT:-150}" "$PY" -m pytest -q -rfE -p no:cacheprovider $xdist ${PYTEST_ARGS:-tests}
+step bench_influence "${INFLUENCE_LIMIT:-110}" "$PY" -m benchmarks.bench_influence $quick
+step bench_scaling "${SCALING_LIMIT:-150}" "$PY" -m benchmarks.bench_scaling $quick \
+    --sizes ${SCALING_SIZES:-100000 1000000} \
+    --methods "train epoch (in-device)" "EI (kNN)" "derivatives" "binning MI"
