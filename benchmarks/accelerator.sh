@@ -29,7 +29,12 @@ step() {  # step NAME SECONDS COMMAND...: run with a limit, log to $OUT/NAME.log
   "$PY" -c "import jax, sys; print(sys.version.split()[0], 'jax', jax.__version__, jax.devices())"; } | tee "$OUT/machine.txt"
 xdist=""
 "$PY" -c "import xdist" 2>/dev/null && xdist="-n ${PYTEST_WORKERS:-8}"
-step tests "${TESTS_LIMIT:-150}" "$PY" -m pytest -q -rfE -p no:cacheprovider $xdist ${PYTEST_ARGS:-tests}
+# -v names every test as it ends, so a run cut by its limit still shows what failed (FAILED
+# lines are collected at the end of the step). On an H200 the suite needed more than 150 s
+# with 8 workers (about 90 % done at 150 s) and more than 185 s with 16.
+step tests "${TESTS_LIMIT:-240}" "$PY" -m pytest -v --tb=short -p no:cacheprovider -p no:benchmark $xdist \
+    ${PYTEST_ARGS:-tests}
+grep -E "FAILED|ERROR" "$OUT/tests.log" | head -20
 step bench_influence "${INFLUENCE_LIMIT:-110}" "$PY" -m benchmarks.bench_influence $quick
 step bench_scaling "${SCALING_LIMIT:-150}" "$PY" -m benchmarks.bench_scaling $quick \
     --sizes ${SCALING_SIZES:-100000 1000000} \
