@@ -267,13 +267,15 @@ def build_report(a) -> Report:
 
     sec = rep.section("Influence and sensitivity")
     ei = r["expected"]
+    knn = (f" The kNN conditional uses the k = {ei.n_neighbors} nearest of {ei.n_reference} reference rows."
+           if ei.conditional == "knn" else "")
     sec.text(
         "Potential influence: the share of cases whose decision changes for some value of the variable "
         "(others held fixed). Expected influence: the probability that the variable's value, drawn from its "
         f"distribution given the other variables ({a.settings.get('conditional')} conditional), changes the "
         "decision; the marginal version (ignoring the other variables) is shown beside it as a baseline "
         "that overstates the influence of variables that others predict. Accuracy without a variable is "
-        "at least the network's accuracy minus its expected influence."
+        "at least the network's accuracy minus its expected influence." + knn
     )
     sec.figure("influence", _figure(plot_influence, ei, figsize=(8, 4.5)), "Potential and expected influence per variable.")
     sec.table("influence", ei.to_frame(), "Influence per variable (means over training cases).")
