@@ -11,7 +11,8 @@ from sklearn.linear_model import LogisticRegression
 
 import shallownet as sn
 from shallownet.models.layers import init_params
-from shallownet.training.loop import member_loss, named_optimizer, run_epochs, train
+from shallownet.training.epochs import member_loss, run_epochs
+from shallownet.training.loop import named_optimizer, train
 
 
 def small_problem(n=120, d=4, k=3, seed=0):

@@ -8,7 +8,7 @@ from sklearn.neural_network import MLPClassifier
 import shallownet.interpret.randomization as randomization
 from shallownet import Network, ShallowNetClassifier
 from shallownet.interpret import olden, olden_test
-from shallownet.training.loop import run_epochs
+from shallownet.training.epochs import run_epochs
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

@@ -33,7 +33,7 @@ CHILD = textwrap.dedent(
     from shallownet.datasets import load_penguins
     from shallownet.training.estimator import ShallowNetClassifier
     from shallownet.devices import device_mesh, shard_members
-    from shallownet.training.loop import run_epochs
+    from shallownet.training.epochs import run_epochs
 
     data = load_penguins()
     X, y = data.X, data.y

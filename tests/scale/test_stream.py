@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from shallownet.models.layers import init_params
-from shallownet.training import loop
+from shallownet.training import streaming
 from shallownet.training.estimator import ShallowNetClassifier
 from shallownet.training.loop import named_optimizer, train
 
@@ -98,13 +98,13 @@ def test_checkpoint_written_by_one_loop_resumed_by_the_other(tmp_path):
 
 def test_blocks_sent_have_one_shape_and_compile_once(monkeypatch):
     shapes = []
-    original = loop._run_block
+    original = streaming._run_block
 
     def spy(params, opt_state, active, X_block, *rest, **kw):
         shapes.append(X_block.shape)
         return original(params, opt_state, active, X_block, *rest, **kw)
 
-    monkeypatch.setattr(loop, "_run_block", spy)
+    monkeypatch.setattr(streaming, "_run_block", spy)
     _, params, X, y = problem(n=83)
     fit(params, X, y, stream=True, block_batches=4, max_epochs=2)
     assert set(shapes) == {(4, 10, 3)}  # 9 batches -> 3 blocks of 4, the last one padded
@@ -119,8 +119,8 @@ def test_blocks_sent_have_one_shape_and_compile_once(monkeypatch):
 
 def test_auto_streams_above_the_byte_budget(monkeypatch):
     calls = []
-    original = loop._run_block
-    monkeypatch.setattr(loop, "_run_block", lambda *a, **k: calls.append(1) or original(*a, **k))
+    original = streaming._run_block
+    monkeypatch.setattr(streaming, "_run_block", lambda *a, **k: calls.append(1) or original(*a, **k))
     _, params, X, y = problem(n=30)
     a = fit(params, X, y, max_epochs=2)  # default budget 1 GiB: in-device
     assert not calls
