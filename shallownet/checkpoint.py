@@ -55,6 +55,27 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dic
     return arrays, meta
 
 
+def read_own_checkpoint(path: str | os.PathLike, kind: str, stamp: str, differs: str,
+                        remove: str = "the file") -> dict[str, np.ndarray] | None:
+    """The arrays of the checkpoint of ``kind`` (a function's name) at ``path``, or None.
+
+    None when there is no file. A file written by another function, or by ``kind`` for another
+    computation (its fingerprint is not ``stamp``), is refused with a ``ValueError``: what
+    ``differs`` says was different, and that ``remove`` must go to start afresh.
+    """
+    if not os.path.exists(path):
+        return None
+    arrays, meta = read_checkpoint(path)
+    if meta.get("format") != f"shallownet.{kind}":
+        raise ValueError(f"`checkpoint` {str(path)!r} is not a checkpoint of {kind}.")
+    if meta.get("fingerprint") != stamp:
+        raise ValueError(
+            f"`checkpoint` {str(path)!r} was written by {kind} {differs}; it cannot be resumed by "
+            f"this call. Remove {remove} or pass another path to start afresh."
+        )
+    return arrays
+
+
 def fingerprint(settings: dict, arrays: Iterable[Any]) -> str:
     """SHA-256 of the JSON of ``settings`` and of the dtype, shape and bytes of each array."""
     h = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode())

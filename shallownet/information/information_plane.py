@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._validation import check_2d_numeric, check_int, check_random_state
-from ..checkpoint import check_checkpoint, fingerprint, read_checkpoint, write_checkpoint
+from ..checkpoint import check_checkpoint, fingerprint, read_own_checkpoint, write_checkpoint
 from ..models.adapters import as_network
 from ..models.layers import layer_outputs
 from ..devices import SEED_AXIS, check_devices, device_mesh, row_mesh, shard_axis, to_host
@@ -294,15 +294,8 @@ def information_plane(
 
 def _read_blocks(path: str, stamp: str) -> tuple[list[dict], int]:
     """Estimates stored at ``path`` as one block, and the number of snapshots they cover."""
-    if not os.path.exists(path):
+    arrays = read_own_checkpoint(path, "information_plane", stamp,
+                                 "for another run, other rows or another estimator or seed")
+    if arrays is None:
         return [], 0
-    arrays, meta = read_checkpoint(path)
-    if meta.get("format") != "shallownet.information_plane":
-        raise ValueError(f"`checkpoint` {path!r} is not a checkpoint of information_plane.")
-    if meta.get("fingerprint") != stamp:
-        raise ValueError(
-            f"`checkpoint` {path!r} was written by information_plane for another run, other rows "
-            "or another estimator or seed; it cannot be resumed by this call. Remove the file "
-            "or pass another path to start afresh."
-        )
     return [arrays], int(next(iter(arrays.values())).shape[1])

@@ -27,7 +27,7 @@ import optax
 import pandas as pd
 
 from .._validation import check_float, check_int, check_random_state
-from ..checkpoint import check_checkpoint, fingerprint, read_checkpoint, write_checkpoint
+from ..checkpoint import check_checkpoint, fingerprint, read_own_checkpoint, write_checkpoint
 from ..devices import check_devices
 from ..models import init_params
 from ..results import Result
@@ -292,15 +292,6 @@ def _report(progress: Callable[[int, int], None], offset: int, total: int, done:
 
 def _read_null(path: str, stamp: str) -> np.ndarray | None:
     """Null statistics of the finished groups stored at ``path`` (None when there is no file)."""
-    if not os.path.exists(path):
-        return None
-    arrays, meta = read_checkpoint(path)
-    if meta.get("format") != "shallownet.olden_test":
-        raise ValueError(f"`checkpoint` {path!r} is not a checkpoint of olden_test.")
-    if meta.get("fingerprint") != stamp:
-        raise ValueError(
-            f"`checkpoint` {path!r} was written by olden_test with other settings or data; it "
-            "cannot be resumed by this call. Remove the file (and its '.group' file) or pass "
-            "another path to start afresh."
-        )
-    return arrays["null"]
+    arrays = read_own_checkpoint(path, "olden_test", stamp, "with other settings or data",
+                                 remove="the file (and its '.group' file)")
+    return None if arrays is None else arrays["null"]

@@ -13,15 +13,12 @@ The child also records, by wrapping the jitted kernels, that their row (or seed)
 really span the four devices, and that a second call compiles nothing new.
 """
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import pytest
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+from _children import run_with_devices
+
 
 CHILD = textwrap.dedent(
     """
@@ -148,16 +145,7 @@ CHILD = textwrap.dedent(
 
 @pytest.fixture(scope="module")
 def four_devices():
-    env = dict(os.environ)
-    env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4").strip()
-    env["JAX_PLATFORMS"] = "cpu"
-    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
-    proc = subprocess.run(
-        [sys.executable, "-c", CHILD], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")][-1]
-    return json.loads(line[len("RESULT"):])
+    return run_with_devices(CHILD)
 
 
 def test_child_sees_four_devices(four_devices):

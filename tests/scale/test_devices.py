@@ -11,18 +11,15 @@ asserted to 1e-12 in float64. Observed: the weights differ by at most 1.1e-15 af
 and on one gives exactly equal probabilities.
 """
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
 import pytest
 
+from _children import run_with_devices
+
 from shallownet.devices import check_devices, device_mesh, shard_members
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 CHILD = textwrap.dedent(
     """
@@ -125,16 +122,7 @@ CHILD = textwrap.dedent(
 
 @pytest.fixture(scope="module")
 def four_devices():
-    env = dict(os.environ)
-    env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4").strip()
-    env["JAX_PLATFORMS"] = "cpu"
-    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
-    proc = subprocess.run(
-        [sys.executable, "-c", CHILD], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")][-1]
-    return json.loads(line[len("RESULT"):])
+    return run_with_devices(CHILD)
 
 
 def test_child_sees_four_devices(four_devices):
