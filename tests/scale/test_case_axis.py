@@ -38,6 +38,7 @@ CHILD = textwrap.dedent(
     from shallownet.interpret.sensitivity import sensitivity
     plane_mod = import_module("shallownet.information.information_plane")
     estimators = import_module("shallownet.information.estimators")
+    conditionals = import_module("shallownet.interpret.conditionals")
     from shallownet.information.information_plane import information_plane, mutual_information
     from shallownet.information.snapshots import train_with_snapshots
 
@@ -59,6 +60,7 @@ CHILD = textwrap.dedent(
 
     spy(network_mod, "member_probabilities", 1)
     spy(influence_mod, "influence_chunk", 1)
+    spy(conditionals, "knn_chunk", 0)
     spy(sens_mod, "jacobian_chunk", 1)
     spy(flips, "member_proba_chunk", 1)
     spy(plane_mod, "plane_block", 0)
@@ -126,7 +128,7 @@ CHILD = textwrap.dedent(
                                                             jax.tree_util.tree_leaves(run1.params)))
 
     # second calls compile nothing new
-    kernels = [network_mod.member_probabilities, influence_mod.influence_chunk,
+    kernels = [network_mod.member_probabilities, influence_mod.influence_chunk, conditionals.knn_chunk,
                sens_mod.jacobian_chunk, flips.member_proba_chunk, estimators.estimate_layer_rows,
                plane_mod.plane_block]
     sizes = [k._cache_size() for k in kernels]
@@ -154,7 +156,8 @@ def test_child_sees_four_devices(four_devices):
 
 def test_kernels_received_rows_split_over_four_devices(four_devices):
     seen = four_devices["seen"]
-    for name in ("member_probabilities", "influence_chunk", "jacobian_chunk", "member_proba_chunk"):
+    for name in ("member_probabilities", "influence_chunk", "knn_chunk", "jacobian_chunk",
+                 "member_proba_chunk"):
         # both placements were run: four devices split, and one device
         assert [4, True] in seen[name], name
         assert [1, False] in seen[name], name
@@ -194,7 +197,7 @@ def test_seeds_split_in_training_and_in_the_plane(four_devices):
 
 
 def test_repeated_calls_do_not_recompile(four_devices):
-    assert four_devices["recompiled"] == [False] * 6
+    assert four_devices["recompiled"] == [False] * 7
 
 
 @pytest.mark.parametrize("call", ["sensitivity", "expected", "potential", "mi", "plane", "snapshots"])
