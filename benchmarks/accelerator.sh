@@ -35,7 +35,9 @@ xdist=""
 step tests "${TESTS_LIMIT:-240}" "$PY" -m pytest -v --tb=short -p no:cacheprovider -p no:benchmark $xdist \
     ${PYTEST_ARGS:-tests}
 grep -E "FAILED|ERROR" "$OUT/tests.log" | head -20
-step bench_influence "${INFLUENCE_LIMIT:-110}" "$PY" -m benchmarks.bench_influence $quick
+# INFLUENCE_ARGS="--chunk-size 2048": the default chunk is sized for a CPU (about 70 cases per
+# kNN chunk at a 10,000-row reference), which leaves a GPU mostly idle; not yet measured.
+step bench_influence "${INFLUENCE_LIMIT:-110}" "$PY" -m benchmarks.bench_influence $quick ${INFLUENCE_ARGS:-}
 step bench_scaling "${SCALING_LIMIT:-150}" "$PY" -m benchmarks.bench_scaling $quick \
     --sizes ${SCALING_SIZES:-100000 1000000} \
     --methods "train epoch (in-device)" "EI (kNN)" "derivatives" "binning MI"
