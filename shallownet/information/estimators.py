@@ -45,6 +45,7 @@ from jax.sharding import PartitionSpec as P
 
 from .._validation import check_float, check_int, check_one_of
 from ..devices import ROW_AXIS, padded_length
+from ..models.layers import PRECISION
 
 LN2 = math.log(2.0)
 BINNING_RULES = ("original", "fixed", "adaptive")
@@ -400,7 +401,7 @@ class KDE:
         sq = jnp.sum(T * T, axis=1)
 
         def one_block(idx):
-            d = jnp.maximum(sq[idx][:, None] + sq[None, :] - 2 * (T[idx] @ T.T), 0)
+            d = jnp.maximum(sq[idx][:, None] + sq[None, :] - 2 * jnp.matmul(T[idx], T.T, precision=PRECISION), 0)
             same = y[idx][:, None] == y[None, :]
             out = []
             for scale in (2, 8):

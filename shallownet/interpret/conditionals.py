@@ -63,6 +63,7 @@ from scipy.special import ndtr, ndtri
 from .._validation import check_int
 from ..devices import replicate, shard_rows, to_host
 from ..data.variables import Variable
+from ..models.layers import PRECISION
 from ._inputs import candidate_count, observed_code
 
 CONDITIONALS = ("knn", "copula", "model", "marginal")
@@ -196,7 +197,8 @@ def _knn_chunk_impl(t, rows, t_ref, codes_ref, own_cols, k: int, g_max: int):
             onehot = jax.nn.one_hot(code, g_max, dtype=t.dtype)
             n_lt = lt.sum(axis=1)
             w_eq = (k - n_lt).astype(t.dtype) / jnp.maximum(eq.sum(axis=1), 1).astype(t.dtype)
-            hist = lt.astype(t.dtype) @ onehot + w_eq[:, None] * (eq.astype(t.dtype) @ onehot)
+            hist = (jnp.matmul(lt.astype(t.dtype), onehot, precision=PRECISION)
+                    + w_eq[:, None] * jnp.matmul(eq.astype(t.dtype), onehot, precision=PRECISION))
             return jnp.where(tied_out[:, None], hist, hist_sel)
 
         hist = jax.lax.cond(tied_out.any(), split_ties, lambda _: hist_sel, None)

@@ -42,7 +42,7 @@ import pandas as pd
 
 from ..data.variables import Variable
 from ..devices import padded_length, replicate, shard_rows, to_host
-from ..models.layers import activate, affine
+from ..models.layers import PRECISION, activate, affine
 from ..models import as_network
 from ..results import Result
 from ._inputs import check_chunk_size, check_n_grid, encode, one_variable
@@ -94,7 +94,7 @@ def substituted_member_proba(params, x, cols, cand, activation: str, output: str
     first = params[0]
     a0 = affine(x, first)
     delta = cand[None, :, :] - x[:, cols][:, None, :]
-    a = a0[:, None, :] + jnp.einsum("cgw,wh->cgh", delta, first.W[cols])
+    a = a0[:, None, :] + jnp.einsum("cgw,wh->cgh", delta, first.W[cols], precision=PRECISION)
     return (
         proba_from_preactivation(params, a, activation, output),
         proba_from_preactivation(params, a0, activation, output),
@@ -173,10 +173,10 @@ def _influence_chunk_impl(params, x, cols, cand, masses, activation, output) -> 
         graded=fl.mean(axis=1),
         potential_towards=onehot.max(axis=1) > 0,
         member_potential=mflips.any(axis=2),
-        expected=jnp.einsum("cgj,cg->cj", masses, fl),
-        soft=jnp.einsum("cgj,cg->cj", masses, change),
-        towards=jnp.einsum("cgj,cgk->ckj", masses, onehot),
-        member_expected=jnp.einsum("cgj,cmg->cmj", masses, mflips.astype(masses.dtype)),
+        expected=jnp.einsum("cgj,cg->cj", masses, fl, precision=PRECISION),
+        soft=jnp.einsum("cgj,cg->cj", masses, change, precision=PRECISION),
+        towards=jnp.einsum("cgj,cgk->ckj", masses, onehot, precision=PRECISION),
+        member_expected=jnp.einsum("cgj,cmg->cmj", masses, mflips.astype(masses.dtype), precision=PRECISION),
         base=f.base,
     )
 

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_int, check_one_of, check_random_state
-from ..models.layers import affine
+from ..models.layers import PRECISION, affine
 from ..results import Result
 from ._inputs import prepare, select_variables
 from .flips import proba_from_preactivation
@@ -48,7 +48,7 @@ def _permuted_scores_impl(params, x, y, cols, perms, activation, output, scoring
     xc = x[:, cols]
 
     def member_proba(p, delta):
-        a = affine(x, p[0]) + delta @ p[0].W[cols]
+        a = affine(x, p[0]) + jnp.matmul(delta, p[0].W[cols], precision=PRECISION)
         return proba_from_preactivation(p, a, activation, output)
 
     def one(perm):

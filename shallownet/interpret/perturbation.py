@@ -55,7 +55,7 @@ from jax.extend.random import threefry_2x32
 from jax.scipy.special import ndtri
 
 from .._validation import check_int, check_one_of, check_random_state
-from ..models.layers import affine
+from ..models.layers import PRECISION, affine
 from ..results import Result
 from ._inputs import check_chunk_size, prepare, select_variables
 from .flips import chunk_bounds, chunk_length, pad_rows, proba_from_preactivation, widest_layer
@@ -121,7 +121,7 @@ def _increase_sums_impl(params, x, y, rows, mask, cols, block, key_data, noise, 
 
     def member(p):
         a0 = affine(x, p[0])  # (C, H)
-        a = a0[:, None, None, :] + jnp.einsum("csrw,wh->csrh", delta, p[0].W[cols])
+        a = a0[:, None, None, :] + jnp.einsum("csrw,wh->csrh", delta, p[0].W[cols], precision=PRECISION)
         return (proba_from_preactivation(p, a, activation, output),
                 proba_from_preactivation(p, a0, activation, output))
 
@@ -130,8 +130,8 @@ def _increase_sums_impl(params, x, y, rows, mask, cols, block, key_data, noise, 
     def sums(p, p0):
         base = case_losses(p0, p0, y)  # (C, L)
         pert = case_losses(p, p0[:, None, None, :], y[:, None, None])  # (C, S, R, L)
-        increase = jnp.einsum("c,csrl->lsr", mask, pert - base[:, None, None, :])
-        return increase, mask @ base
+        increase = jnp.einsum("c,csrl->lsr", mask, pert - base[:, None, None, :], precision=PRECISION)
+        return increase, jnp.matmul(mask, base, precision=PRECISION)
 
     ens, ens_base = sums(mp.mean(axis=0), mp0.mean(axis=0))
     mem, _ = jax.vmap(sums)(mp, mp0)

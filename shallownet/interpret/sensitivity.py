@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from ..devices import check_devices, replicate, row_mesh
+from ..models.layers import PRECISION
 from ..results import Result
 from ._inputs import check_chunk_size, prepare, select_variables
 from .flips import chunk_length, map_chunks, proba_from_preactivation, proba_grid, substitution
@@ -48,7 +49,7 @@ from .flips import chunk_length, map_chunks, proba_from_preactivation, proba_gri
 def _proba_of_case(params, x_row, activation: str, output: str) -> jax.Array:
     """Probabilities ``(K,)`` of ONE member at ONE encoded case ``(D,)``."""
     first = params[0]
-    return proba_from_preactivation(params, x_row @ first.W + first.b, activation, output)
+    return proba_from_preactivation(params, jnp.matmul(x_row, first.W, precision=PRECISION) + first.b, activation, output)
 
 
 def _jacobian_chunk_impl(params, x, activation, output):
