@@ -110,25 +110,15 @@ def shard_members(tree: Any, mesh: Mesh | None) -> Any:
     members: correct, but nothing is spread). Scalars are replicated. With ``mesh=None`` the
     tree is returned unchanged.
     """
-    if mesh is None:
-        return tree
-    n_dev = mesh.devices.size
-    split = NamedSharding(mesh, PartitionSpec(MEMBER_AXIS))
-    replicated = NamedSharding(mesh, PartitionSpec())
-
-    def place(leaf):
-        shape = np.shape(leaf)
-        ok = len(shape) >= 1 and shape[0] % n_dev == 0
-        return jax.device_put(leaf, split if ok else replicated)
-
-    return jax.tree_util.tree_map(place, tree)
+    return shard_axis(tree, mesh, 0)
 
 
 def shard_axis(tree: Any, mesh: Mesh | None, axis: int) -> Any:
     """Split every leaf of ``tree`` along array axis ``axis`` over the one-axis ``mesh``.
 
-    Used for the seed axis of information-plane parameters, shaped ``(E, S, ...)``. A leaf
-    whose length along ``axis`` is not a multiple of the device count is replicated.
+    Used for the member axis (axis 0) and the seed axis of information-plane parameters,
+    shaped ``(E, S, ...)``. A leaf whose length along ``axis`` is not a multiple of the device
+    count (a scalar, say) is replicated. With ``mesh=None`` the tree is returned unchanged.
     """
     if mesh is None:
         return tree
