@@ -88,7 +88,7 @@ def _select(mask, new, old):
     return jax.tree_util.tree_map(pick, new, old)
 
 
-def _make_step(alpha, activation: str, output: str, optimizer, y_axis, w_axis):
+def make_step(alpha, activation: str, output: str, optimizer, y_axis, w_axis):
     """One optimizer step of every member on one minibatch (a ``lax.scan`` body).
 
     The carry is ``(params, opt_state, active)``; a batch is ``(x, y, w, valid)``. Members
@@ -113,7 +113,7 @@ def _make_step(alpha, activation: str, output: str, optimizer, y_axis, w_axis):
     return step
 
 
-def _epoch_loss(losses, batch_weight):
+def epoch_loss(losses, batch_weight):
     """Batch losses weighted by their rows' total weight: the exact (weighted) mean over the
     epoch's rows, so a short last batch does not add noise to the monitored loss.
     ``losses`` (batches, M); ``batch_weight`` (batches,) or (batches, M)."""
@@ -122,7 +122,7 @@ def _epoch_loss(losses, batch_weight):
     return jnp.sum(losses * batch_weight, axis=0) / jnp.sum(batch_weight, axis=0)
 
 
-def _finish_epoch(state: TrainState, key, active, params, opt_state, train_loss, val_loss, val_acc,
+def finish_epoch(state: TrainState, key, active, params, opt_state, train_loss, val_loss, val_acc,
                   hyper: Hyper, early_stopping: bool):
     """Early-stopping bookkeeping after one epoch; returns ``(new_state, record)``."""
     score = val_loss if early_stopping else train_loss
@@ -149,7 +149,7 @@ def _finish_epoch(state: TrainState, key, active, params, opt_state, train_loss,
     return new_state, record
 
 
-def _epoch_start(state: TrainState, hyper: Hyper):
+def epoch_start(state: TrainState, hyper: Hyper):
     """Which members train this epoch, and the keys: ``(next_key, shuffle_key, active)``."""
     active = (~state.stopped) & (state.epoch < hyper.max_epochs)
     key, sub = jax.random.split(state.key)
@@ -186,10 +186,10 @@ def run_epochs(
     padded = n_batches * batch_size
     y_axis = 0 if y.ndim == 2 else None
     w_axis = 0 if sample_weight is not None and sample_weight.ndim == 2 else None
-    step = _make_step(hyper.alpha, activation, output, optimizer, y_axis, w_axis)
+    step = make_step(hyper.alpha, activation, output, optimizer, y_axis, w_axis)
 
     def epoch_fn(state: TrainState, _):
-        key, sub, active = _epoch_start(state, hyper)
+        key, sub, active = epoch_start(state, hyper)
         perm = jax.random.permutation(sub, n) if n_batches > 1 else jnp.arange(n)
         idx = jnp.concatenate([perm, perm[: padded - n]]).reshape(n_batches, batch_size)
         w = (jnp.arange(padded) < n).astype(X.dtype).reshape(n_batches, batch_size)
@@ -203,7 +203,7 @@ def run_epochs(
         (params, opt_state, _), losses = jax.lax.scan(
             step, (state.params, state.opt_state, active), (X[idx], yb, w, valid)
         )
-        train_loss = _epoch_loss(losses, jnp.sum(w, axis=-1))
+        train_loss = epoch_loss(losses, jnp.sum(w, axis=-1))
         if X_val.shape[0] > 0:
             y_val_axis = 0 if y_val.ndim == 2 else None
             val_loss, val_acc = jax.vmap(
@@ -211,7 +211,7 @@ def run_epochs(
             )(params, X_val, y_val, activation, output)
         else:
             val_loss = val_acc = jnp.full_like(train_loss, jnp.nan)
-        new_state, record = _finish_epoch(
+        new_state, record = finish_epoch(
             state, key, active, params, opt_state, train_loss, val_loss, val_acc, hyper, early_stopping
         )
         if record_params:

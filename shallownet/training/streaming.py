@@ -18,8 +18,7 @@ import numpy as np
 
 from ..devices import to_host
 from ..models.layers import log_probabilities, logits
-from .epochs import Hyper, TrainState, _epoch_loss, _epoch_start, _finish_epoch, _make_step
-
+from .epochs import Hyper, TrainState, epoch_loss, epoch_start, finish_epoch, make_step
 
 
 STREAM_BYTES = 1 << 30
@@ -51,7 +50,7 @@ def _run_block(params, opt_state, active, X_block, y_block, w_block, valid, alph
     """
     y_axis = 0 if y_block.ndim == 3 else None
     w_axis = 0 if w_block.ndim == 3 else None
-    step = _make_step(alpha, activation, output, optimizer, y_axis, w_axis)
+    step = make_step(alpha, activation, output, optimizer, y_axis, w_axis)
     (params, opt_state, _), losses = jax.lax.scan(
         step, (params, opt_state, active), (X_block, y_block, w_block, valid)
     )
@@ -77,20 +76,20 @@ def _validation_block(params, X_block, y_block, mask, *, activation: str, output
 def _end_streamed_epoch(state: TrainState, key, active, params, opt_state, losses, batch_weight,
                         val_sums, n_val, hyper: Hyper, *, n_batches: int, early_stopping: bool):
     """Epoch loss from the blocks' batch losses (padding batches cut off), validation means,
-    and the bookkeeping of :func:`_finish_epoch`."""
+    and the bookkeeping of :func:`finish_epoch`."""
     losses = jnp.concatenate(losses)[:n_batches]
     batch_weight = jnp.concatenate(batch_weight)[:n_batches]
-    train_loss = _epoch_loss(losses, batch_weight)
+    train_loss = epoch_loss(losses, batch_weight)
     if val_sums is None:
         val_loss = val_acc = jnp.full_like(train_loss, jnp.nan)
     else:
         val_loss = val_sums[0] / n_val
         val_acc = val_sums[1] / n_val
-    return _finish_epoch(state, key, active, params, opt_state, train_loss, val_loss, val_acc,
+    return finish_epoch(state, key, active, params, opt_state, train_loss, val_loss, val_acc,
                          hyper, early_stopping)
 
 
-_epoch_start_jit = jax.jit(_epoch_start)
+_epoch_start_jit = jax.jit(epoch_start)
 
 
 @jax.jit
