@@ -255,25 +255,35 @@ def _is_typed_key(key) -> bool:
 
 
 def _key_data(key) -> np.ndarray:
-    return np.asarray(jax.random.key_data(key) if _is_typed_key(key) else key)
+    return to_host(jax.random.key_data(key) if _is_typed_key(key) else key)
 
 
 def _save(path, state: TrainState, records: list[dict], snapshots: dict, done: int, stamp: str) -> None:
-    """One checkpoint file: state leaves, history so far, snapshots so far (module ``checkpoint``)."""
+    """One checkpoint file: state leaves, history so far, snapshots so far (module ``checkpoint``).
+
+    Under multi-process JAX every process gathers the state (:func:`to_host`, a collective),
+    process 0 alone writes the file (``path`` must be on storage all processes see), and all
+    wait for the write before training goes on, so a later call finds the file complete.
+    """
     arrays = {}
     for i, leaf in enumerate(jax.tree_util.tree_leaves(state._replace(key=None))):
-        arrays[f"state_{i}"] = np.asarray(leaf)
+        arrays[f"state_{i}"] = to_host(leaf)
     arrays["key"] = _key_data(state.key)
     for k in records[0]:
         arrays[f"history_{k}"] = np.concatenate([r[k] for r in records])
     for e, snap in snapshots.items():
         for i, leaf in enumerate(jax.tree_util.tree_leaves(snap)):
-            arrays[f"snapshot_{e}_{i}"] = np.asarray(leaf)
+            arrays[f"snapshot_{e}_{i}"] = to_host(leaf)
     meta = dict(
         format="shallownet.train", version=1, fingerprint=stamp, epochs_done=done,
         history=sorted(records[0]), snapshot_epochs=sorted(snapshots),
     )
-    write_checkpoint(path, arrays, meta)
+    if jax.process_index() == 0:
+        write_checkpoint(path, arrays, meta)
+    if jax.process_count() > 1:
+        from jax.experimental import multihost_utils
+
+        multihost_utils.sync_global_devices(f"shallownet checkpoint {done}")
 
 
 def _resume(path, template: TrainState, params, stamp: str, max_epochs: int):

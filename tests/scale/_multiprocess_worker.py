@@ -4,7 +4,8 @@ Usage: ``python _multiprocess_worker.py PROCESS_ID COORDINATOR_PORT OUT_DIR``. E
 exposes two CPU devices, so the global mesh has four. Every process holds the whole table
 for the library calls (they place rows and members on the global mesh themselves), and
 additionally builds a global row-sharded array from ONLY its own half of the rows with
-``jax.make_array_from_process_local_data``. Results go to ``OUT_DIR/process_<id>.npz``.
+``jax.make_array_from_process_local_data``; a checkpointed fit is interrupted and resumed
+through a file in ``OUT_DIR``. Results go to ``OUT_DIR/process_<id>.npz``.
 """
 
 import os
@@ -31,6 +32,7 @@ from shallownet.devices import replicate, row_mesh, to_host  # noqa: E402
 from shallownet.interpret.influence import expected_influence  # noqa: E402
 from shallownet.interpret.sensitivity import sensitivity  # noqa: E402
 from shallownet.models.network import member_probabilities  # noqa: E402
+from shallownet.training import loop  # noqa: E402
 from shallownet.training.estimator import ShallowNetClassifier  # noqa: E402
 
 
@@ -41,10 +43,10 @@ def problem():
     return X, y
 
 
-def fit(X, y, devices):
+def fit(X, y, devices, max_iter=15, checkpoint=None):
     return ShallowNetClassifier(
-        hidden_layer_sizes=(5, 4), n_members=4, max_iter=15, n_iter_no_change=None,
-        dtype="float64", random_state=0, devices=devices,
+        hidden_layer_sizes=(5, 4), n_members=4, max_iter=max_iter, n_iter_no_change=None,
+        dtype="float64", random_state=0, devices=devices, checkpoint=checkpoint,
     ).fit(X, y)
 
 
@@ -54,6 +56,17 @@ def main():
     W = clf.network_.params[0].W
     ei = expected_influence(clf, X, y, n_grid=11, chunk_size=50, devices="auto")
     sens = sensitivity(clf, X, chunk_size=50, devices="auto")
+
+    # a checkpointed fit of 50 epochs (one chunk; process 0 writes the file in the shared
+    # folder), then the same fit called again with 60: it resumes from the file and must end
+    # as a 60-epoch fit in one process
+    ckpt = os.path.join(out_dir, "fit.npz")
+    fit(X, y, "auto", max_iter=50, checkpoint=ckpt)
+    resumes = []
+    original = loop._resume
+    loop._resume = lambda *args: resumes.append(args[0]) or original(*args)
+    resumed = fit(X, y, "auto", max_iter=60, checkpoint=ckpt)
+    loop._resume = original
 
     # per-process data: this process holds only its half of the encoded rows
     Z = clf.network_.encode(X)
@@ -78,6 +91,8 @@ def main():
         x_global_shape=np.array(x_global.shape),
         x_global_addressable=x_global.is_fully_addressable,
         weights=np.concatenate([w.ravel() for w in net.weights()]),
+        resumed_weights=np.concatenate([w.ravel() for w in resumed.network_.weights()]),
+        resumes=len(resumes),
         predict_proba=clf.predict_proba(X),
         expected=ei.expected,
         marginal=ei.marginal,

@@ -82,7 +82,12 @@ def _reference():
     ei = expected_influence(clf, X, y, n_grid=11, chunk_size=50, devices="none")
     sens = sensitivity(clf, X, chunk_size=50, devices="none")
     proba = clf.predict_proba(X)
+    longer = ShallowNetClassifier(
+        hidden_layer_sizes=(5, 4), n_members=4, max_iter=60, n_iter_no_change=None,
+        dtype="float64", random_state=0, devices="none",
+    ).fit(X, y)
     return {
+        "weights_60": np.concatenate([w.ravel() for w in longer.network_.weights()]),
         "weights": np.concatenate([w.ravel() for w in clf.network_.weights()]),
         "predict_proba": proba, "expected": ei.expected, "marginal": ei.marginal,
         "soft": ei.soft, "member_expected": ei.member_expected, "predicted": ei.predicted,
@@ -115,6 +120,13 @@ def test_two_processes_equal_one_process(two_processes, reference, name):
         assert r[name].shape == reference[name].shape
         assert np.max(np.abs(r[name] - reference[name])) <= 1e-12
     np.testing.assert_array_equal(two_processes[0][name], two_processes[1][name])
+
+
+def test_checkpointed_fit_resumes_across_processes(two_processes, reference):
+    # process 0 wrote the checkpoint after 50 epochs; both resumed from it to 60 epochs
+    for r in two_processes:
+        assert int(r["resumes"]) == 1  # the second fit read the file (it did not start afresh)
+        assert np.max(np.abs(r["resumed_weights"] - reference["weights_60"])) <= 1e-12
 
 
 def test_decisions_are_identical(two_processes, reference):
