@@ -236,6 +236,25 @@ def test_jitted_and_plain_chunked_and_unchunked_identical():
         np.testing.assert_allclose(plain[name], jitted[name], rtol=0, atol=1e-12, err_msg=name)
 
 
+def test_auto_chunks_use_the_budget_of_the_backend(monkeypatch):
+    # The kNN kernel of a 10,000-row reference holds about 65,100 numbers per case.
+    n, per_row = 10_000, 6 * 10_000 + 100 * 51
+
+    def check(chunk, budget):
+        # Within the budget, and as few chunks as the budget allows (of about equal length).
+        cap = budget // per_row
+        assert chunk * per_row <= budget
+        assert -(-n // chunk) == -(-n // cap)
+
+    cpu = flips.chunk_length(n, per_row, None)
+    check(cpu, flips.CHUNK_BUDGET)
+    monkeypatch.setattr(flips.jax, "default_backend", lambda: "gpu")
+    gpu = flips.chunk_length(n, per_row, None)
+    check(gpu, flips.ACCELERATOR_CHUNK_BUDGET)
+    assert (cpu, gpu) == (64, 1000)
+    assert flips.chunk_length(n, per_row, 300) == 300  # a chunk asked for is kept
+
+
 def test_no_recompilation_across_variables_of_the_same_kind():
     rng = np.random.default_rng(0)
     X = pd.DataFrame(
