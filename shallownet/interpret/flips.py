@@ -161,7 +161,7 @@ class InfluenceChunk(NamedTuple):
     """
 
     potential: jax.Array  # (C,) bool: some candidate flips the decision
-    graded: jax.Array  # (C,) fraction of candidates that flip it
+    graded: jax.Array  # (C,) fraction of the candidates and the own value that flip it
     potential_towards: jax.Array  # (C, K) bool: some candidate moves the decision to class k
     member_potential: jax.Array  # (C, M) bool, each member against its own decision
     expected: jax.Array  # (C, J) sum_g pi[g] F[g]
@@ -179,9 +179,12 @@ def _influence_chunk_impl(params, x, cols, cand, masses, activation, output) -> 
     onehot = jax.nn.one_hot(f.decision, K, dtype=masses.dtype) * fl[:, :, None]  # (C, G, K)
     mflips = f.member_decision != f.member_base[:, :, None]  # (C, M, G)
     change = jnp.abs(f.proba - f.base_proba[:, None])
+    # Graded PI counts over the candidates plus the case's own value when that is not one of
+    # them (an off-grid real value); the own value never flips the decision.
+    own_listed = jnp.all(x[:, cols][:, None, :] == cand[None, :, :], axis=-1).any(axis=1)
     return InfluenceChunk(
         potential=flips.any(axis=1),
-        graded=fl.mean(axis=1),
+        graded=fl.sum(axis=1) / (cand.shape[0] + (~own_listed).astype(fl.dtype)),
         potential_towards=onehot.max(axis=1) > 0,
         member_potential=mflips.any(axis=2),
         expected=jnp.einsum("cgj,cg->cj", masses, fl, precision=PRECISION),
@@ -350,7 +353,9 @@ def flip_tensor(
     ensemble decision (argmax of the mean probabilities). Candidates: ``n_grid`` equally spaced
     points over the training range (real), 0 and 1 (binary), every category (enumerated: the
     whole one-hot group is substituted). Potential influence is ``max_g F``, its graded form
-    ``mean_g F``, expected influence ``sum_g pi[n, g] F[n, g]`` (see
+    ``sum_g F / (G + 1[own value not a candidate])`` (the share of the candidates and the case's
+    own value, which never flips, that change the decision), expected influence
+    ``sum_g pi[n, g] F[n, g]`` (see
     :func:`shallownet.interpret.influence.expected_influence`, which reduces ``F`` chunk by
     chunk without storing it).
 

@@ -8,7 +8,9 @@ points on the training range, 0/1, or every category; see
 :func:`shallownet.interpret.flips.flip_tensor`):
 
 * potential influence ``PI_i(x) = max_g F[g]`` with ``F[g] = 1[d(x_{i<-g}) != d(x)]``: some
-  value of the variable changes the decision; graded: ``mean_g F[g]``;
+  value of the variable changes the decision; graded: the share of the candidates, with the
+  case's own value added when it is not one of them (an off-grid real value), that change it,
+  ``sum_g F[g] / (G + 1[own value off the grid])``;
 * expected influence ``EI_i(x) = sum_g pi(g | x_{-i}) F[g]``: the probability, under the
   conditional distribution of the variable given the others, that its value changes the
   decision (:mod:`shallownet.interpret.conditionals` estimates ``pi``);
@@ -147,7 +149,8 @@ class PotentialInfluence(_InfluenceBase):
     potential : ndarray (N, V) of bool
         ``PI_i(x_n)``: some candidate value flips the decision.
     graded : ndarray (N, V)
-        Share of candidate values that flip it.
+        Share of the candidate values, plus the case's own value when it is off the grid, that
+        flip it.
     towards : ndarray (N, V, K) of bool
         Some candidate value moves the decision to class k.
     member_potential : ndarray (M, N, V) of bool
@@ -402,7 +405,9 @@ def potential_influence(
     ``PI_i(x) = 1`` if some candidate value of variable i changes the decision at x: a grid of
     ``n_grid`` points over the training range of a real variable, 0/1 for a binary one, every
     category of an enumerated one (the whole one-hot group is substituted). The graded form is
-    the share of candidates that change it.
+    the share of those values, with the case's own value added when it is not on the grid, that
+    change it (``methods.md`` section 4: the grid includes the observed value, which never
+    changes the decision).
 
     Parameters
     ----------

@@ -167,6 +167,60 @@ def test_discrete_expected_influence_equals_exact_enumeration():
 
 
 # -- the engine ---------------------------------------------------------------------------------
+def test_every_variant_equals_brute_force_substitution():
+    """Graded PI, PI towards each class, soft and class-targeted EI and the members' PI and EI,
+    from the network's own predict_proba on every substituted case, with the marginal masses
+    counted by hand. Two hidden layers, three classes, two members; real (some cases exactly
+    on the grid), enumerated and binary variables."""
+    X = mixed_frame(60, 8)
+    net = random_network(X, hidden=(4, 3), n_out=3, members=2, seed=8)
+    x = net.encode(X)
+    G = 7
+    a = net.variables[0]
+    x[:15, a.columns[0]] = np.arange(15) % G / (G - 1)  # own values on the grid
+    N = len(x)
+    pi_res = potential_influence(net, x, encoded=True, n_grid=G)
+    ei_res = expected_influence(net, x, encoded=True, n_grid=G, conditional="marginal")
+    member0 = net.member_proba(x, encoded=True)  # (M, N, K)
+    base = member0.mean(axis=0).argmax(axis=1)
+    base_m = member0.argmax(axis=2)  # (M, N)
+    p0 = member0.mean(axis=0)[np.arange(N), base]
+    for j, v in enumerate(net.variables):
+        cols = list(v.columns)
+        if v.kind == "real":
+            cand = np.linspace(0, 1, G)[:, None]
+            own = np.clip(np.rint(x[:, cols[0]] * (G - 1)), 0, G - 1).astype(int)
+            listed = np.isin(x[:, cols[0]], cand[:, 0])
+        else:
+            cand = np.eye(v.width) if v.kind == "enumerated" else np.array([[0.0], [1.0]])
+            own = x[:, cols].argmax(axis=1) if v.kind == "enumerated" else x[:, cols[0]].astype(int)
+            listed = np.ones(N, bool)
+        mp = []
+        for c in cand:
+            xs = x.copy()
+            xs[:, cols] = c
+            mp.append(net.member_proba(xs, encoded=True))
+        mp = np.stack(mp, axis=2)  # (M, N, G, K)
+        p = mp.mean(axis=0)
+        dec = p.argmax(axis=2)
+        F = dec != base[:, None]
+        counts = np.bincount(own, minlength=len(cand)).astype(float)
+        pi = (counts[None, :] - np.eye(len(cand))[own]) / (N - 1)  # leave-one-out marginal
+        np.testing.assert_array_equal(pi_res.potential[:, j], F.any(axis=1))
+        np.testing.assert_allclose(pi_res.graded[:, j], F.sum(axis=1) / (len(cand) + ~listed), atol=1e-12)
+        assert np.any(~listed) == (v.kind == "real")
+        for k in range(3):
+            np.testing.assert_array_equal(pi_res.towards[:, j, k], (F & (dec == k)).any(axis=1))
+            np.testing.assert_allclose(ei_res.towards[:, j, k], (pi * F * (dec == k)).sum(axis=1), atol=1e-12)
+        np.testing.assert_allclose(ei_res.expected[:, j], (pi * F).sum(axis=1), atol=1e-12)
+        change = np.abs(p[np.arange(N), :, base] - p0[:, None])
+        np.testing.assert_allclose(ei_res.soft[:, j], (pi * change).sum(axis=1), atol=1e-12)
+        Fm = mp.argmax(axis=3) != base_m[:, :, None]  # (M, N, G)
+        np.testing.assert_array_equal(pi_res.member_potential[:, :, j], Fm.any(axis=2))
+        np.testing.assert_allclose(ei_res.member_expected[:, :, j], (pi[None] * Fm).sum(axis=2), atol=1e-12)
+    assert ei_res.soft.max() > 0.05 and ei_res.towards.max() > 0.05 and pi_res.graded.max() > 0.1
+
+
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_potential_influence_matches_sklearn_forward_pass():
     rng = np.random.default_rng(0)
@@ -182,7 +236,8 @@ def test_potential_influence_matches_sklearn_forward_pass():
             Xs[:, i] = value
             F[:, g] = mlp.predict(Xs) != base
         np.testing.assert_array_equal(r.potential[:, i], F.any(axis=1))
-        np.testing.assert_allclose(r.graded[:, i], F.mean(axis=1), atol=1e-12)
+        # Graded: over the grid and the case's own (off-grid) value, which never flips.
+        np.testing.assert_allclose(r.graded[:, i], F.sum(axis=1) / 12, atol=1e-12)
         ft = flips.flip_tensor(mlp, X, f"x{i}", n_grid=11)
         np.testing.assert_array_equal(ft.flips, F)
 
