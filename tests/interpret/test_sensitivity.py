@@ -151,3 +151,50 @@ def test_sensitivity_errors():
     s = sensitivity(net, X)
     with pytest.raises(ValueError, match="enumerated variable of this result"):
         s.contrasts("a")
+
+
+def test_member_means_of_real_and_enumerated_variables_are_each_members_own_effects():
+    """Real rows: each member's mean of its own dp_k/dx_i (finite differences on that member
+    alone); enumerated rows: each member's mean over cases of its OWN range over categories
+    (not the range of the ensemble's mean probability)."""
+    X = frame(30, 8)
+    net = network(X, (4, 3), 3, members=3, seed=1)
+    x = net.encode(X)
+    s = sensitivity(net, X)
+    assert s.member_means.shape == (3, 4, 3)
+    for m in range(3):
+        member = net.member(m)
+        for name, col in (("a", 0), ("b", 1)):
+            want = finite_difference_jacobian(member, x, col).mean(axis=0)
+            np.testing.assert_allclose(s.member_means[m, s.variables.index(name)], want, atol=1e-7)
+        P = np.stack([member.predict_proba(X.assign(g=c)) for c in "uvw"], axis=1)  # (N, C, K)
+        want = (P.max(axis=1) - P.min(axis=1)).mean(axis=0)
+        np.testing.assert_allclose(s.member_means[m, s.variables.index("g")], want, atol=1e-13)
+    # The ensemble's effect of a real variable is the mean of the members' derivatives.
+    np.testing.assert_allclose(s.mean[:2], s.member_means[:, :2].mean(axis=0), atol=1e-13)
+
+
+def test_second_order_of_an_ensemble_is_the_hessian_of_the_mean_probability():
+    """Documented: per-case Hessians of the ensemble mean probability, i.e. the mean of the
+    members' Hessians. Oracles: central second differences of the ensemble's predict_proba,
+    and the mean of each member's own second_order."""
+    X = frame(12, 9)
+    net = network(X, (4,), 3, members=3, seed=2)
+    x = net.encode(X)
+    h = second_order(net, X)
+    eps = 1e-4
+    cols = [0, 1]  # encoded columns of a and b
+
+    def p(di, dj, ci, cj):
+        z = x.copy()
+        z[:, ci] += di
+        z[:, cj] += dj
+        return net.predict_proba(z, encoded=True)
+
+    for i, ci in enumerate(cols):
+        for j, cj in enumerate(cols):
+            fd = (p(eps, eps, ci, cj) - p(eps, -eps, ci, cj) - p(-eps, eps, ci, cj) + p(-eps, -eps, ci, cj)) / (4 * eps**2)
+            np.testing.assert_allclose(h.hessians[:, :, i, j], fd, atol=1e-6)
+    per_member = np.mean([second_order(net.member(m), X).hessians for m in range(3)], axis=0)
+    np.testing.assert_allclose(h.hessians, per_member, atol=1e-13)
+    assert np.abs(h.hessians).max() > 1e-2  # not a trivially zero comparison

@@ -55,8 +55,27 @@ def test_profile_and_partial_dependence_plots(net_and_data):
 
 def test_surface_plots(net_and_data):
     net, X = net_and_data
-    ax = plot_surface(decision_surface(net, X, ["a", "b"], n_grid=9))
+    ax = plot_surface(decision_surface(net, X, ["a", "b"], n_grid=9, at=5))
     assert ax.get_xlabel() == "a" and ax.get_ylabel() == "b"
+    # Oracle: p(1) from predict_proba on the raw grid of a and b, g held at case 5's value;
+    # the filled contours and the decision boundary drawn from it must be the plotted ones.
+    ga = np.linspace(X["a"].min(), X["a"].max(), 9)
+    gb = np.linspace(X["b"].min(), X["b"].max(), 9)
+    rows = pd.DataFrame({"a": np.repeat(ga, 9), "b": np.tile(gb, 9), "g": X["g"].iloc[5]})
+    P = net.predict_proba(rows)[:, 1].reshape(9, 9).T  # rows: b
+    assert 0.05 < (P > 0.5).mean() < 0.95  # the boundary crosses the map
+    _, ref = plt.subplots()
+    want = [  # decision 0/1; the plot asks for levels 0.5 and 1.5, the second draws nothing
+        ref.contourf(ga, gb, P, levels=np.linspace(0, 1, 11)),
+        ref.contour(ga, gb, (P > 0.5).astype(float), levels=[0.5, 1.5]),
+    ]
+    drawn = [c for c in ax.collections if c.__class__.__name__.endswith("ContourSet")]
+    assert len(drawn) == 2 and len(drawn[1].get_paths()[0].vertices) > 2  # a boundary is drawn
+    for got, exp in zip(drawn, want):
+        np.testing.assert_allclose(got.levels, exp.levels)
+        assert len(got.get_paths()) == len(exp.get_paths())
+        for gp, ep in zip(got.get_paths(), exp.get_paths()):
+            np.testing.assert_allclose(gp.vertices, ep.vertices, atol=1e-12)
     s = decision_surface(net, X, ["a", "g"], n_grid=9, at=3)
     ax = plot_surface(s)
     np.testing.assert_allclose(ax.collections[0].get_array().reshape(3, 9), s.proba[:, :, 1].T)

@@ -3,6 +3,7 @@ and scikit-learn's partial_dependence."""
 
 import numpy as np
 import pytest
+from sklearn.cluster import KMeans
 from sklearn.inspection import partial_dependence as sk_partial_dependence
 from sklearn.neural_network import MLPClassifier
 
@@ -51,6 +52,33 @@ def test_lek_kmeans_profiles_are_valid_inputs_and_sweep_categories():
         rows = np.repeat(p.held[gi : gi + 1], 3, axis=0)
         rows[:, 2:5] = np.eye(3)
         np.testing.assert_allclose(p.curves[gi], net.predict_proba(rows, encoded=True), atol=1e-13)
+
+
+def test_lek_kmeans_profiles_hold_the_snapped_kmeans_centres_of_the_encoded_data():
+    """Documented: KMeans (n_init=10, the given random_state) on the ENCODED rows; a centre's
+    binary column rounded, its one-hot group set to the largest entry; real columns kept as
+    the centres' coordinates. Oracle: scikit-learn KMeans run here with those settings."""
+    X = frame(120, 7)
+    net = network(X, seed=2)
+    x = net.encode(X).astype(np.float64)
+    # Four groups: one category per centre; two groups: a centre mixes categories (u 0.46,
+    # w 0.54 here), so the one-hot snap is exercised; flag centres near 0.35-0.45 get rounded.
+    for n_groups, seed in ((4, 0), (2, 5)):
+        p = profile(net, X, "b", groups="kmeans", n_groups=n_groups, n_steps=5, random_state=seed)
+        km = KMeans(n_clusters=n_groups, n_init=10, random_state=seed).fit(x)
+        centres = km.cluster_centers_
+        want = centres.copy()
+        want[:, 2:5] = np.eye(3)[centres[:, 2:5].argmax(axis=1)]  # g: u, v, w
+        want[:, 5] = (centres[:, 5] > 0.5).astype(float)  # flag
+        np.testing.assert_allclose(p.held, want, rtol=0, atol=1e-12)
+        counts = np.bincount(km.labels_, minlength=n_groups)
+        assert p.groups == tuple(f"cluster {g + 1} (n={counts[g]})" for g in range(n_groups))
+        assert np.unique(np.round(p.held[:, :2], 6), axis=0).shape[0] == n_groups  # distinct centres
+        # The sweep of b runs from each held centre.
+        for gi in range(n_groups):
+            rows = np.repeat(want[gi : gi + 1], 5, axis=0)
+            rows[:, 1] = np.linspace(0, 1, 5)
+            np.testing.assert_allclose(p.curves[gi], net.predict_proba(rows, encoded=True), atol=1e-13)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
