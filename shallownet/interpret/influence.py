@@ -210,7 +210,10 @@ class ExpectedInfluence(_InfluenceBase):
         Potential influence (computed from the same flips).
     diagnostics : DataFrame
         Per variable and estimator: 90 % coverage, log score, whether held out
-        (:func:`shallownet.interpret.conditionals.scores`).
+        (:func:`shallownet.interpret.conditionals.scores`). Out of sample: kNN and marginal
+        leave each case out, copula and model are cross-fitted over 5 folds
+        (:func:`shallownet.interpret.conditionals.cross_fitted_scores`); ``held_out`` is False
+        only where a fold could not be fitted and the in-sample figures were kept.
     n_neighbors : int or None
         k of the kNN conditional.
     n_reference : int
@@ -500,7 +503,8 @@ def expected_influence(
         Cases per chunk. Working memory is bounded by the chunk, not by N: the kNN kernel
         holds about ``6 * chunk * N_ref`` numbers, the flips ``chunk * M * G * H``.
     random_state : int, default 0
-        Seed of the reference subset.
+        Seed of the kNN reference subset and of the folds that score a copula or model
+        conditional fitted on ``X`` itself.
     progress : bool, default False
         Show a progress bar with the time left on stderr.
     devices : {"auto", "none", 1}, default "auto"
@@ -530,6 +534,12 @@ def expected_influence(
     out = _influence_pass(net, x, vars_, n_grid, fitted, exclude_self, chunk_size, devices, progress)
     expected = out["expected"]  # (N, V, J)
     names = [c.name for c in fitted]
+    held_out = [name in ("knn", "marginal") or not exclude_self for name in names]
+    if not held_out[0]:  # copula or model fitted on the cases it scores: cross-fit the scores
+        crossed = cond.cross_fitted_scores(conditional, net.variables, vars_, x, n_grid, seed)
+        if crossed is not None:
+            out["coverage90"][:, 0], out["log_score"][:, 0] = crossed
+            held_out[0] = True
     rows = []
     for j, v in enumerate(vars_):
         for i, name in enumerate(names):
@@ -538,7 +548,7 @@ def expected_influence(
                     "variable": v.name, "conditional": name,
                     "coverage90": float(out["coverage90"][j, i]),
                     "log_score": float(out["log_score"][j, i]),
-                    "held_out": name in ("knn", "marginal") or not exclude_self,
+                    "held_out": held_out[i],
                 }
             )
     return ExpectedInfluence(

@@ -179,7 +179,50 @@ def test_diagnostics_of_a_correct_model_are_calibrated():
     for v in ("z0", "z1"):
         assert 0.87 < d.loc[(v, "copula"), "coverage90"] < 0.93
         assert d.loc[(v, "copula"), "log_score"] > d.loc[(v, "marginal"), "log_score"]
-        assert not d.loc[(v, "copula"), "held_out"] and d.loc[(v, "marginal"), "held_out"]
+        assert d.loc[(v, "copula"), "held_out"] and d.loc[(v, "marginal"), "held_out"]
+
+
+def test_model_diagnostics_are_cross_fitted_like_scikit_learn():
+    # The softmax model of the enumerated variable g, scored on the explained data itself:
+    # five folds, each case scored by a fit on the other four; the oracle is scikit-learn's
+    # cross_val_predict over the same folds (seeded split: case order permuted, fold = position
+    # mod 5). Twelve noise columns make the in-sample score optimistic.
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import PredefinedSplit, cross_val_predict
+
+    rng = np.random.default_rng(3)
+    X, _, _ = mixed(150, 3)
+    for c in range(12):
+        X[f"noise{c}"] = rng.normal(size=150)
+    enc = sn.Encoder().fit(X)
+    x = enc.transform(X)
+    net = sn.Network.from_weights([rng.normal(size=(x.shape[1], 1))], [np.zeros(1)], variables=enc)
+    r = expected_influence(net, X, conditional="model", variables=["g", "a"], n_grid=9, random_state=4)
+    d = r.diagnostics.set_index(["variable", "conditional"])
+    fold = np.empty(150, dtype=int)
+    fold[np.random.default_rng(4).permutation(150)] = np.arange(150) % 5
+    g = enc.variables_[1]
+    assert g.name == "g"
+    others = [c for c in range(x.shape[1]) if c not in g.columns]
+    own = x[:, list(g.columns)].argmax(axis=1)
+    p = cross_val_predict(LogisticRegression(C=1.0, max_iter=2000), x[:, others], own,
+                          cv=PredefinedSplit(fold), method="predict_proba")
+    want = np.log(0.99 * p[np.arange(150), own] + 0.01 / 3).mean()
+    np.testing.assert_allclose(d.loc[("g", "model"), "log_score"], want, rtol=1e-6)
+    covered, _ = cond.scores(p, own, ordered=False)
+    assert d.loc[("g", "model"), "coverage90"] == pytest.approx(covered.mean())
+    assert d["held_out"].all()
+    in_sample = LogisticRegression(C=1.0, max_iter=2000).fit(x[:, others], own).predict_proba(x[:, others])
+    assert np.log(0.99 * in_sample[np.arange(150), own] + 0.01 / 3).mean() > want + 0.05
+
+
+def test_diagnostics_stay_in_sample_when_a_fold_cannot_be_fitted():
+    # Eight cases are too few for five folds: the in-sample figures are kept and flagged.
+    R = np.array([[1.0, 0.5], [0.5, 1.0]])
+    X = _gaussian_frame(8, R, 2)
+    net = sn.Network.from_weights([np.array([[4.0], [0.0]])], [np.array([-2.0])], variables=sn.Encoder().fit(X))
+    d = expected_influence(net, X, conditional="copula", n_grid=5).diagnostics.set_index(["variable", "conditional"])
+    assert not d.loc[("z0", "copula"), "held_out"] and d.loc[("z0", "marginal"), "held_out"]
 
 
 def test_reference_sample_is_used_without_leaving_out():
