@@ -65,6 +65,14 @@ def test_knn_masses_equal_brute_force(exclude_self):
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, atol=1e-6)
         np.testing.assert_allclose(g.sum(axis=1), 1.0, atol=1e-6)
+    # The diagnostics table of expected_influence scores these same masses.
+    net = sn.Network.from_weights([np.ones((x.shape[1], 1))], [np.zeros(1)], variables=enc)
+    d = expected_influence(net, x, encoded=True, reference=None if exclude_self else x_ref, n_neighbors=6,
+                           n_grid=11).diagnostics.set_index(["variable", "conditional"])
+    for v, w in zip(variables, want):
+        covered, log_score = cond.scores(w, cond.codes((v,), x, 11)[:, 0], v.kind == "real")
+        assert d.loc[(v.name, "knn"), "coverage90"] == pytest.approx(covered.mean())
+        assert d.loc[(v.name, "knn"), "log_score"] == pytest.approx(log_score.mean(), abs=1e-6)
 
 
 def test_knn_reference_subset_leaves_out_only_the_cases_in_it():
