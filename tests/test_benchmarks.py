@@ -1,0 +1,38 @@
+"""The peers the benchmarks time must compute what they are said to compute.
+
+``benchmarks/bench_influence.py`` times our EI against a NumPy per-case loop of the same
+estimator and our partial derivatives against a NumPy loop of the analytic Jacobian; its
+"identical to the loop" claim rests on these loops agreeing with the library. CI has no SHAP
+(the ``bench`` extra), so the SHAP part is not run here.
+"""
+
+import warnings
+
+import numpy as np
+
+from benchmarks.bench_influence import data, loop_expected_influence, loop_jacobian
+from shallownet import ShallowNetClassifier
+from shallownet.interpret.influence import expected_influence
+from shallownet.interpret.sensitivity import sensitivity
+
+
+def _model(n):
+    X, y = data(n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = ShallowNetClassifier(hidden_layer_sizes=(16,), max_iter=20, random_state=0).fit(X, y)
+    return X, clf
+
+
+def test_numpy_loops_of_the_influence_benchmark_agree_with_the_library():
+    X, clf = _model(400)
+    net = clf.network_
+    x = net.encode(X)
+    ei = expected_influence(clf, X, n_grid=51)
+    rows = np.arange(0, 400, 37)
+    loop_ei, t_cond, t_flip = loop_expected_influence(net, x, rows, ei.n_neighbors, 51)
+    assert ei.n_neighbors == 20 and t_cond > 0 and t_flip > 0
+    np.testing.assert_allclose(loop_ei, ei.expected[rows], rtol=0, atol=1e-6)
+    assert loop_ei.max() > 0.1  # some variables do change some decisions
+    jac = loop_jacobian(net, x.astype(np.float64))
+    np.testing.assert_allclose(jac, sensitivity(clf, X).effects[:, :, 1], rtol=0, atol=1e-5)
