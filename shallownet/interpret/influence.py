@@ -27,10 +27,14 @@ influence on its own decision is kept for the spread over members.
 
 from __future__ import annotations
 
+import os
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, ClassVar
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
@@ -305,7 +309,8 @@ def _influence_pass(net, x, variables, n_grid, conditionals, exclude_self, chunk
     Returns a dict of arrays with cases first and variables second (:func:`_allocate`), and
     with conditionals the mean diagnostics ``coverage90`` and ``log_score`` of shape (V, J).
     The per-case results are written into arrays allocated once, so memory is the result
-    itself plus one chunk's working set, whatever N.
+    itself plus the working sets of the chunks in flight (:func:`_worker_threads` + 1 of them),
+    whatever N. On one CPU device several chunks are computed at once in worker threads.
     With ``progress``, a bar with the time left is shown on stderr, per chunk of cases.
     With several devices and ``devices="auto"`` each chunk (its length rounded up to a
     multiple of the device count) has its rows split over the devices for the kNN and flip
@@ -327,31 +332,66 @@ def _influence_pass(net, x, variables, n_grid, conditionals, exclude_self, chunk
     own_all = cond.codes(variables, x, n_grid)
     label = "expected influence" if conditionals else "potential influence"
     bar = ProgressBar(N, f"{label} ({V} variables)", enabled=progress)
-    pending = []  # the previous chunk's kernel outputs, read after the next chunk is dispatched
-    for start, stop in chunk_bounds(N, chunk):
+
+    def one_chunk(start: int, stop: int):
+        """Kernel outputs of every variable for one chunk (on the host), and the chunk's sums
+        of the diagnostics, shape (2, V, J)."""
         xc = pad_rows(x[start:stop], chunk)
         rows = pad_rows(np.arange(start, stop), chunk)
         masses = [cond.chunk_masses(c, xc, rows, exclude_self, mesh) for c in conditionals]
         xj = shard_rows(xc, mesh)
         n = stop - start
-        dispatched = []
+        dispatched, sums = [], np.zeros((2, V, J))
         for j, (v, (cols, cand)) in enumerate(zip(variables, subs)):
             G = cand.shape[0]
             m = np.stack([ms[j] for ms in masses], axis=-1) if masses else np.zeros((chunk, G, 0), x.dtype)
-            dispatched.append((start, stop, j, kernel(xj, cols, cand, shard_rows(m.astype(x.dtype), mesh))))
-            if masses:
-                own = own_all[start:stop, j]
-                for i, ms in enumerate(masses):
-                    covered, log_score = cond.scores(ms[j][:n], own, v.kind == "real")
-                    out["coverage90"][j, i] += covered.sum() / N
-                    out["log_score"][j, i] += log_score.sum() / N
-        for item in pending:
-            _store(out, *item)
-        pending = dispatched
+            dispatched.append(kernel(xj, cols, cand, shard_rows(m.astype(x.dtype), mesh)))
+            for i, ms in enumerate(masses):
+                covered, log_score = cond.scores(ms[j][:n], own_all[start:stop, j], v.kind == "real")
+                sums[:, j, i] = covered.sum(), log_score.sum()
+        return [to_host(r) for r in dispatched], sums
+
+    bounds = chunk_bounds(N, chunk)
+    chunk_sums = np.zeros((len(bounds), 2, V, J))
+
+    def finish(c: int, done) -> None:
+        results, chunk_sums[c] = done
+        start, stop = bounds[c]
+        for j, result in enumerate(results):
+            _store(out, start, stop, j, result)
         bar.update(stop, "cases")
-    for item in pending:
-        _store(out, *item)
+
+    # The first chunk compiles the kernels; the others run in worker threads, several at a time
+    # (:func:`_worker_threads`), while this thread copies finished chunks into the results. At
+    # most workers + 1 chunks are in flight, so memory stays bounded. Every case's numbers are
+    # the same whatever the number of threads.
+    finish(0, one_chunk(*bounds[0]))
+    workers = _worker_threads(mesh)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        in_flight = deque()
+        for c in range(1, len(bounds)):
+            in_flight.append((c, pool.submit(one_chunk, *bounds[c])))
+            if len(in_flight) > workers:
+                c_done, future = in_flight.popleft()
+                finish(c_done, future.result())
+        while in_flight:
+            c_done, future = in_flight.popleft()
+            finish(c_done, future.result())
+    if J:
+        totals = chunk_sums.sum(axis=0) / N  # summed in chunk order: the same for any threads
+        out["coverage90"], out["log_score"] = totals[0], totals[1]
     return out
+
+
+def _worker_threads(mesh) -> int:
+    """Chunks computed at once. On one CPU device, one more than the cores: XLA's top-k runs
+    on one core per call, and a thread is often busy on the host (the chunk's masses and
+    scores). On one accelerator two, so that one chunk's results travel to the host while the
+    next computes. Over several devices one: they already share each chunk, and with several
+    processes every process must launch the same computations in the same order."""
+    if mesh is not None:
+        return 1
+    return (os.cpu_count() or 1) + 1 if jax.default_backend() == "cpu" else 2
 
 
 def _allocate(N: int, V: int, J: int, K: int, M: int) -> dict:

@@ -291,6 +291,25 @@ def test_jitted_and_plain_chunked_and_unchunked_identical():
         np.testing.assert_allclose(plain[name], jitted[name], rtol=0, atol=1e-12, err_msg=name)
 
 
+def test_worker_threads_change_nothing(monkeypatch):
+    # Chunks computed by 1 or by 4 threads at once (9 chunks of 8 cases): the same numbers,
+    # the diagnostics included (summed per chunk, in chunk order).
+    from shallownet.interpret import influence
+
+    X = mixed_frame(70, 5)
+    net = random_network(X, members=2, seed=5)
+    results = []
+    for threads in (1, 4):
+        monkeypatch.setattr(influence, "_worker_threads", lambda mesh, t=threads: t)
+        r = expected_influence(net, X, n_grid=9, chunk_size=8)
+        results.append((_all_arrays(r), r.diagnostics))
+    (a, diag_a), (b, diag_b) = results
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+    pd.testing.assert_frame_equal(diag_a, diag_b, check_exact=True)
+    assert a["expected"].max() > 0
+
+
 def test_auto_chunks_use_the_budget_of_the_backend(monkeypatch):
     # The kNN kernel of a 10,000-row reference holds about 65,100 numbers per case.
     n, per_row = 10_000, 6 * 10_000 + 100 * 51
