@@ -383,15 +383,23 @@ def _influence_pass(net, x, variables, n_grid, conditionals, exclude_self, chunk
     return out
 
 
+#: Most chunks computed at once on a CPU (each holds its own working set).
+MAX_CPU_WORKERS = 16
+
+
 def _worker_threads(mesh) -> int:
-    """Chunks computed at once. On one CPU device, one more than the cores: XLA's top-k runs
-    on one core per call, and a thread is often busy on the host (the chunk's masses and
-    scores). On one accelerator two, so that one chunk's results travel to the host while the
-    next computes. Over several devices one: they already share each chunk, and with several
-    processes every process must launch the same computations in the same order."""
+    """Chunks computed at once. On one CPU device, one more than the cores this process may
+    use (at most :data:`MAX_CPU_WORKERS`): XLA's top-k runs on one core per call, and a thread
+    is often busy on the host (the chunk's masses and scores). On one accelerator two, so that
+    one chunk's results travel to the host while the next computes. Over several devices one:
+    they already share each chunk, and with several processes every process must launch the
+    same computations in the same order."""
     if mesh is not None:
         return 1
-    return (os.cpu_count() or 1) + 1 if jax.default_backend() == "cpu" else 2
+    if jax.default_backend() != "cpu":
+        return 2
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return min(cores, MAX_CPU_WORKERS) + 1
 
 
 def _allocate(N: int, V: int, J: int, K: int, M: int) -> dict:

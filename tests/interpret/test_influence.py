@@ -310,6 +310,18 @@ def test_worker_threads_change_nothing(monkeypatch):
     assert a["expected"].max() > 0
 
 
+def test_worker_threads_follow_the_cores_and_devices(monkeypatch):
+    from shallownet.interpret import influence
+
+    monkeypatch.setattr(influence.os, "sched_getaffinity", lambda pid: set(range(2)), raising=False)
+    assert influence._worker_threads(None) == 3  # two cores: one chunk each, plus one
+    assert influence._worker_threads(object()) == 1  # a device mesh: one thread, in order
+    monkeypatch.setattr(influence.os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    assert influence._worker_threads(None) == influence.MAX_CPU_WORKERS + 1
+    monkeypatch.setattr(influence.jax, "default_backend", lambda: "gpu")
+    assert influence._worker_threads(None) == 2
+
+
 def test_auto_chunks_use_the_budget_of_the_backend(monkeypatch):
     # The kNN kernel of a 10,000-row reference holds about 65,100 numbers per case.
     n, per_row = 10_000, 6 * 10_000 + 100 * 51
