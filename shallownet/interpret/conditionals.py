@@ -186,11 +186,16 @@ def _knn_chunk_impl(t, rows, t_ref, codes_ref, own_cols, k: int, g_max: int):
             own = own + diff * diff
         d = full - own
         # Only the indices of top_k are used: XLA then selects with its fast TopK kernel
-        # (using the values too turns it into a full sort on CPU).
-        idx = jax.lax.top_k(-d, k)[1]
-        tau = jnp.take_along_axis(d, idx, axis=1).max(axis=1)
-        hist_sel = jax.vmap(lambda c: jnp.bincount(c, length=g_max))(code[idx]).astype(t.dtype)
-        tied_out = (d <= tau[:, None]).sum(axis=1) > k
+        # (using the values too turns it into a full sort on CPU). One index more than k, in
+        # ascending distance: the (k+1)-th distance equal to the k-th means rows tied at the
+        # k-th distance are left out (a gather instead of a pass over all N distances).
+        # (Slice what is gathered with the indices, never the indices themselves: a slice of
+        # them turns XLA's TopK back into a full sort.)
+        idx = jax.lax.top_k(-d, min(k + 1, N))[1]
+        near = jnp.take_along_axis(d, idx, axis=1)
+        tau = near[:, k - 1]
+        hist_sel = jax.vmap(lambda c: jnp.bincount(c, length=g_max))(code[idx][:, :k]).astype(t.dtype)
+        tied_out = near[:, k] == tau if k < N else jnp.zeros(C, bool)
 
         def split_ties(_):
             lt = d < tau[:, None]

@@ -75,6 +75,20 @@ def test_knn_masses_equal_brute_force(exclude_self):
         assert d.loc[(v.name, "knn"), "log_score"] == pytest.approx(log_score.mean(), abs=1e-6)
 
 
+@pytest.mark.parametrize("exclude_self", [True, False])
+def test_knn_with_every_available_row_as_a_neighbour(exclude_self):
+    # k = all rows a case can use: no (k+1)-th row exists (or it is the case itself).
+    _, enc, x = mixed(30, 0)
+    x_ref = x if exclude_self else mixed(10, 1)[2]
+    k = len(x_ref) - 1 if exclude_self else len(x_ref)
+    variables = enc.variables_
+    fitted = cond.fit_conditional("knn", variables, variables, x_ref, 11, k, exclude_self)
+    rows = np.arange(len(x)) if exclude_self else np.full(len(x), -1)
+    got = cond.chunk_masses(fitted, x, rows, exclude_self)
+    for g, w in zip(got, brute_force_knn(variables, x_ref, x, k, 11, exclude_self)):
+        np.testing.assert_allclose(g, w, atol=1e-6)
+
+
 def test_knn_reference_subset_leaves_out_only_the_cases_in_it():
     X, enc, x = mixed(90, 3)
     variables = enc.variables_
