@@ -302,12 +302,13 @@ def _check_reference_size(value: Any) -> int | None:
 
 # -- the shared pass --------------------------------------------------------------------------
 def _influence_pass(net, x, variables, n_grid, conditionals, exclude_self, chunk_size, devices="auto",
-                    progress=False):
+                    progress=False, scored=None):
     """Run the influence kernel over chunks of cases for every variable.
 
     ``conditionals`` is a list of J fitted conditionals (J = 0 for potential influence only).
     Returns a dict of arrays with cases first and variables second (:func:`_allocate`), and
-    with conditionals the mean diagnostics ``coverage90`` and ``log_score`` of shape (V, J).
+    with conditionals the mean diagnostics ``coverage90`` and ``log_score`` of shape (V, J),
+    computed for the conditionals marked True in ``scored`` (default all; the others stay 0).
     The per-case results are written into arrays allocated once, so memory is the result
     itself plus the working sets of the chunks in flight (:func:`_worker_threads` + 1 of them),
     whatever N. On one CPU device several chunks are computed at once in worker threads.
@@ -347,8 +348,9 @@ def _influence_pass(net, x, variables, n_grid, conditionals, exclude_self, chunk
             m = np.stack([ms[j] for ms in masses], axis=-1) if masses else np.zeros((chunk, G, 0), x.dtype)
             dispatched.append(kernel(xj, cols, cand, shard_rows(m.astype(x.dtype), mesh)))
             for i, ms in enumerate(masses):
-                covered, log_score = cond.scores(ms[j][:n], own_all[start:stop, j], v.kind == "real")
-                sums[:, j, i] = covered.sum(), log_score.sum()
+                if scored is None or scored[i]:
+                    covered, log_score = cond.scores(ms[j][:n], own_all[start:stop, j], v.kind == "real")
+                    sums[:, j, i] = covered.sum(), log_score.sum()
         return [to_host(r) for r in dispatched], sums
 
     bounds = chunk_bounds(N, chunk)
@@ -579,15 +581,18 @@ def expected_influence(
     ]
     if conditional != "marginal":
         fitted.append(cond.fit_conditional("marginal", net.variables, vars_, x_ref, n_grid))
-    out = _influence_pass(net, x, vars_, n_grid, fitted, exclude_self, chunk_size, devices, progress)
-    expected = out["expected"]  # (N, V, J)
     names = [c.name for c in fitted]
     held_out = [name in ("knn", "marginal") or not exclude_self for name in names]
+    crossed = None
     if not held_out[0]:  # copula or model fitted on the cases it scores: cross-fit the scores
         crossed = cond.cross_fitted_scores(conditional, net.variables, vars_, x, n_grid, seed)
-        if crossed is not None:
-            out["coverage90"][:, 0], out["log_score"][:, 0] = crossed
-            held_out[0] = True
+        held_out[0] = crossed is not None
+    # Scores in the pass only where the cross-fitted ones do not replace them.
+    scored = [i > 0 or crossed is None for i in range(len(fitted))]
+    out = _influence_pass(net, x, vars_, n_grid, fitted, exclude_self, chunk_size, devices, progress, scored)
+    if crossed is not None:
+        out["coverage90"][:, 0], out["log_score"][:, 0] = crossed
+    expected = out["expected"]  # (N, V, J)
     rows = []
     for j, v in enumerate(vars_):
         for i, name in enumerate(names):
