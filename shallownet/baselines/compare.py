@@ -266,6 +266,11 @@ def compare(
 ) -> ComparisonResult:
     """Compare a fitted network with a baseline on held-out data.
 
+    For a regression network (linear output) this is
+    :func:`~shallownet.baselines.regression_compare.compare_regression`: RMSE, MAE and R^2
+    with paired bootstrap intervals and a paired t test of squared errors, against OLS by
+    default (``n_bins`` unused).
+
     Parameters
     ----------
     model : ShallowNetClassifier, Network or MLPClassifier
@@ -293,6 +298,14 @@ def compare(
     ComparisonResult
     """
     net = as_network(model)
+    if net.is_regression:  # a numeric target: errors, not class probabilities
+        from .regression_compare import compare_regression
+
+        return compare_regression(
+            model, X_test, y_test, baseline, X_train=X_train, y_train=y_train,
+            n_bootstrap=n_bootstrap, level=level, random_state=random_state,
+            names=names if tuple(names) != ("network", "logistic") else ("network", "linear"),
+        )
     classes = np.asarray(net.classes)
     if baseline is None:
         if X_train is None or y_train is None:

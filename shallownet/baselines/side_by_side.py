@@ -13,6 +13,11 @@ ours or another library's, can be held against the logistic regression's
 * ``lr_wald``: the Wald chi-square that all of the variable's coefficients (in the contrast,
   or in all contrasts) are zero, ``b' V^-1 b`` with df the number of coefficients.
 
+Beside a regression network the baseline is an OLS fit (:class:`~shallownet.baselines.LinearFit`),
+which adds ``ols_t`` (``|t|``, or ``sqrt(F)`` of the group's Wald test for an enumerated
+variable) and ``ols_standardised`` (the sd of the variable's fitted contribution over the sd of
+y), both unsigned, in the single contrast ``"all"``.
+
 Variables are ranked by absolute value (1 = largest; ties share the mean rank). Agreement
 between two methods is Spearman's rho and Kendall's tau-b of the absolute values.
 Disagreements are variables whose ranks differ by at least ``min_rank_gap``, and, where both
@@ -36,6 +41,7 @@ from .coefficients import CoefficientTable
 
 OVERALL = "all"
 LR_METHODS = ("lr_coef", "lr_wald")
+OLS_METHODS = ("ols_t", "ols_standardised")
 
 
 def logistic_importance(logistic: Any) -> pd.DataFrame:
@@ -235,9 +241,10 @@ def side_by_side(
         for per-class-contrast values of a multiclass model, ``contrast`` (labels
         ``"k vs base"`` as in :func:`logistic_importance`). An enumerated variable is ONE
         variable: give one value for the group.
-    logistic : LogisticFit or CoefficientTable, optional
+    logistic : LogisticFit, CoefficientTable or LinearFit, optional
         Adds the methods ``lr_coef`` and ``lr_wald`` (module docstring) for the same
-        variables and contrasts.
+        variables and contrasts; a :class:`LinearFit` (OLS, for a regression network) adds
+        ``ols_t`` and ``ols_standardised`` instead.
     signed : sequence of str
         Methods whose sign means a direction (e.g. Olden, mean partial derivative); pairs of
         signed methods are checked for opposite signs. ``lr_coef`` is signed where it is a
@@ -262,6 +269,18 @@ def side_by_side(
         raise ValueError(f"Method names {reserved} are reserved for the logistic measures.")
     frame["signed"] = frame["method"].isin(list(signed))
     lr = None
+    from .linear import LinearFit
+
+    if isinstance(logistic, LinearFit):
+        taken = sorted(set(frame["method"]) & set(OLS_METHODS))
+        if taken:
+            raise ValueError(f"Method names {taken} are reserved for the OLS measures.")
+        ols = logistic.importance()
+        added = [pd.DataFrame({"contrast": OVERALL, "variable": ols["variable"], "method": m,
+                               "value": ols[col], "signed": False})
+                 for m, col in (("ols_t", "abs_t"), ("ols_standardised", "standardised"))]
+        frame = pd.concat([frame] + added, ignore_index=True)
+        logistic = None
     if logistic is not None:
         lr = logistic_importance(logistic)
         known = sorted(set(lr["contrast"]))

@@ -17,7 +17,13 @@ from .activity import (
 )
 from .flips import FlipTensor, flip_tensor
 from .importance import Importance, garson, milne, olden
-from .influence import ExpectedInfluence, PotentialInfluence, expected_influence, potential_influence
+from .influence import (
+    ExpectedInfluence,
+    PotentialInfluence,
+    RegressionInfluence,
+    expected_influence,
+    potential_influence,
+)
 from .logic import HiddenLogic, hidden_logic
 from .permutation import PermutationImportance, permutation_importance
 from .perturbation import InputPerturbation, input_perturbation
@@ -46,6 +52,7 @@ __all__ = [
     "input_perturbation",
     "PotentialInfluence",
     "ExpectedInfluence",
+    "RegressionInfluence",
     "FlipTensor",
     "Sensitivity",
     "SecondOrder",

@@ -29,7 +29,8 @@ class Cases(NamedTuple):
     x : ndarray of shape (N, D)
         Encoded inputs in the network's dtype.
     y : ndarray of shape (N,) of int, or None
-        True classes as indices into ``net.classes``.
+        True classes as indices into ``net.classes``; for a linear-output network the
+        numeric targets, float64 of shape (N, n_out).
     """
 
     net: Network
@@ -90,10 +91,25 @@ def _check_discrete_columns(variables: Sequence[Variable], arr: np.ndarray, name
                 )
 
 
+def numeric_targets(net: Network, y: Any, n_rows: int) -> np.ndarray:
+    """Numeric targets of a linear-output network as float64 ``(N, n_out)`` (a 1-D ``y``
+    for one output), checked: finite, one column per output, one row per case."""
+    arr = np.asarray(y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y)
+    arr = check_2d_numeric("y", arr[:, None] if arr.ndim == 1 else arr)
+    if arr.shape[1] != net.n_outputs:
+        raise ValueError(f"`y` must have {net.n_outputs} column(s), one per output. Got {arr.shape[1]}.")
+    if arr.shape[0] != n_rows:
+        raise ValueError(f"`X` has {n_rows} rows but `y` has {arr.shape[0]}; they must match.")
+    return arr.astype(np.float64)
+
+
 def class_index(net: Network, y: Any, n_rows: int) -> np.ndarray | None:
-    """Map labels ``y`` to indices into ``net.classes``; None stays None."""
+    """Map labels ``y`` to indices into ``net.classes``; None stays None. For a linear-output
+    network, the numeric targets (:func:`numeric_targets`)."""
     if y is None:
         return None
+    if net.is_regression:
+        return numeric_targets(net, y, n_rows)
     arr = np.asarray(y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y)
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]

@@ -3,7 +3,9 @@
 * Which encoded columns make up which *variable* (an enumerated group is one variable), and
   the two operations the one-hot shift identifiability calls for: centring a group's weights
   and taking their range.
-* Which functionals of the output logits are identifiable. A sigmoid output has one logit,
+* Which functionals of the output logits are identifiable. A linear (regression) output is
+  identified unit by unit: its targets are the outputs themselves (``T`` the identity). A
+  sigmoid output has one logit,
   ``z = log p_1 / p_0``: its only target is the contrast ``classes[1] vs classes[0]``. A softmax
   output is identified only up to adding the same number to every logit (the softmax shift),
   so its targets are the centred logits ``z_k - mean_l z_l`` (one per class, reported under the
@@ -55,7 +57,9 @@ class Layout:
     targets : tuple of str
         Labels of the identifiable output functionals.
     target_kinds : tuple of str
-        ``"class"`` (a centred softmax logit) or ``"contrast"`` (a difference of two logits).
+        ``"class"`` (a centred softmax logit), ``"contrast"`` (a difference of two logits) or,
+        for a linear (regression) output, ``"output"``: the output unit itself, in raw units
+        of its target (no shift to remove).
     T : ndarray, shape (n_out, n_targets)
         Target matrix: target ``t`` of logits ``z`` is ``z @ T[:, t]``.
     """
@@ -96,7 +100,11 @@ class Layout:
             )
         classes = np.asarray(net.classes)
         labels = [str(c) for c in classes]
-        if net.output == "sigmoid":
+        if net.output == "linear":  # each output unit is identified on its own
+            targets = tuple(labels)
+            target_kinds = ("output",) * len(labels)
+            T = np.eye(len(labels))
+        elif net.output == "sigmoid":
             targets = (f"{labels[1]} vs {labels[0]}",)
             target_kinds = ("contrast",)
             T = np.ones((1, 1))
@@ -216,6 +224,16 @@ def network_of(model: Any, min_hidden: int = 0, what: str = "This method") -> Ne
     return net
 
 
+def refuse_regression(net: Network, what: str) -> None:
+    """A clear error for a classification notion asked of a linear (regression) output."""
+    if net.is_regression:
+        raise ValueError(
+            f"{what} is defined for classifiers (it reads which class an output layer "
+            "decides); this network has a linear (regression) output. For a regression network "
+            "use olden, milne, garson, sensitivity or the influence measures instead."
+        )
+
+
 def weights64(net: Network) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Member-stacked weights and biases as float64 NumPy arrays."""
     Ws = [np.asarray(W, dtype=np.float64) for W in net.weights()]
@@ -303,7 +321,12 @@ def levels(activation: str, value: Any) -> tuple[float, float]:
 
 
 def class_indices(net: Network, y: Any, n_rows: int) -> np.ndarray:
-    """Class labels ``y`` as indices into ``net.classes`` (every label must be a known class)."""
+    """Class labels ``y`` as indices into ``net.classes`` (every label must be a known class);
+    for a linear (regression) output the numeric targets, float64 (N, n_out)."""
+    if net.is_regression:
+        from ._inputs import numeric_targets
+
+        return numeric_targets(net, y, n_rows)
     arr = np.asarray(y)
     if arr.ndim != 1:
         raise ValueError(f"`y` must be 1-D. Got shape {arr.shape} instead.")

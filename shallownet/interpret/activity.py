@@ -26,14 +26,31 @@ from ._layout import (
     logit_layer,
     network_of,
     node_labels,
+    refuse_regression,
     thresholds,
     weights64,
 )
 
 
+#: Groups of a regression network's cases in :func:`hidden_activity`: quarters of the target.
+QUARTERS = ("Q1", "Q2", "Q3", "Q4")
+
+
+def quarter_index(values: np.ndarray) -> np.ndarray:
+    """The quarter (0..3) of each value among ``values`` (..., N), by the quartiles of the last
+    axis (ties at a quartile go to the lower quarter)."""
+    values = np.asarray(values, dtype=np.float64)
+    cuts = np.quantile(values, [0.25, 0.5, 0.75], axis=-1)  # (3, ...)
+    return (values[None] > cuts[..., None]).sum(axis=0)
+
+
 def member_predictions(net, outputs: list[np.ndarray]) -> np.ndarray:
-    """Each member's predicted class index (M, N) from its output layer (last of ``outputs``)."""
+    """Each member's predicted class index (M, N) from its output layer (last of ``outputs``);
+    for a linear (regression) output, the quarter (:data:`QUARTERS`) of each member's first
+    output among its own predictions."""
     out = np.asarray(outputs[-1], dtype=np.float64)
+    if net.output == "linear":
+        return quarter_index(out[..., 0])
     if net.output == "sigmoid":
         return (out[..., 0] > 0.5).astype(int)
     return out.argmax(axis=-1)
@@ -163,6 +180,11 @@ def hidden_activity(
         Cases, usually the training data (raw, or encoded with ``encoded=True``).
     y : array-like (N,), optional
         True class labels; adds the per-true-class groups.
+
+        For a linear (regression) output the groups are the quarters of the target instead
+        of classes (a documented analogue): ``true=Q1 .. Q4`` by the quartiles of ``y`` (its
+        first column for several outputs) and ``predicted=Q1 .. Q4`` by the quartiles of
+        each member's own first prediction.
     high, low : float, optional
         Thresholds. Defaults by activation: logistic (0.9, 0.1); tanh (0.9, -0.9), the off
         state of tanh being -1; relu and identity (1.0, 0.0), where "low" is exactly off and
@@ -180,8 +202,8 @@ def hidden_activity(
     th_high, th_low = thresholds(net.activation, high, low)
     Z = encoded_input(net, X, encoded)
     N = Z.shape[0]
-    K = net.n_classes
-    labels = [str(c) for c in net.classes]
+    K = len(QUARTERS) if net.is_regression else net.n_classes
+    labels = list(QUARTERS) if net.is_regression else [str(c) for c in net.classes]
     outs = net.layer_outputs(Z, encoded=True)
     pred = member_predictions(net, outs)  # (M, N)
     M = pred.shape[0]
@@ -189,7 +211,12 @@ def hidden_activity(
     member_cols = [np.ones((M, N, 1))]
     groups, kinds, classes = ["all"], ["all"], [""]
     if y is not None:
-        yi = class_indices(net, y, N)
+        if net.is_regression:
+            from ._inputs import numeric_targets
+
+            yi = quarter_index(numeric_targets(net, y, N)[:, 0])
+        else:
+            yi = class_indices(net, y, N)
         member_cols.append(np.broadcast_to(np.eye(K)[yi], (M, N, K)))
         groups += [f"true={c}" for c in labels]
         kinds += ["true"] * K
@@ -432,6 +459,7 @@ def output_deltas(model: Any) -> OutputDeltas:
         At least one hidden layer.
     """
     net = network_of(model, 1, "output_deltas")
+    refuse_regression(net, "output_deltas (differences of output weights between classes)")
     Ws, bs = weights64(net)
     V, _ = logit_layer(Ws[-1], bs[-1], net.output)  # (M, H, K)
     K = V.shape[-1]

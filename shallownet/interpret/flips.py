@@ -42,7 +42,7 @@ import pandas as pd
 
 from ..data.variables import Variable
 from ..devices import padded_length, replicate, shard_rows, to_host
-from ..models.layers import PRECISION, activate, affine
+from ..models.layers import PRECISION, activate, affine, output_values
 from ..models import as_network
 from ..results import Result
 from ._inputs import check_chunk_size, check_n_grid, encode, one_variable
@@ -66,7 +66,10 @@ def chunk_budget() -> int:
 def proba_from_preactivation(params, a: jax.Array, activation: str, output: str) -> jax.Array:
     """Class probabilities of ONE member given first-layer pre-activations ``a`` (..., n1).
 
-    With no hidden layer ``a`` already holds the logits. A sigmoid output gives ``[1 - p, p]``.
+    With no hidden layer ``a`` already holds the logits. A sigmoid output gives ``[1 - p, p]``;
+    a linear output gives its predictions (``output_values``), so every reduction of this
+    engine (sensitivities, profiles, ICE, permutation) reads a regression network's
+    predictions where it reads a classifier's probabilities.
     """
     if len(params) == 1:
         z = a
@@ -75,10 +78,7 @@ def proba_from_preactivation(params, a: jax.Array, activation: str, output: str)
         for layer in params[1:-1]:
             h = activate(affine(h, layer), activation)
         z = affine(h, params[-1])
-    if output == "softmax":
-        return jax.nn.softmax(z, axis=-1)
-    p = jax.nn.sigmoid(z[..., 0])
-    return jnp.stack([1 - p, p], axis=-1)
+    return output_values(z, output)
 
 
 def substituted_member_proba(params, x, cols, cand, activation: str, output: str):
@@ -196,6 +196,41 @@ def _influence_chunk_impl(params, x, cols, cand, masses, activation, output) -> 
 
 
 influence_chunk = jax.jit(_influence_chunk_impl, static_argnames=("activation", "output"))
+
+
+class RegressionInfluenceChunk(NamedTuple):
+    """Per-case influence statistics of one variable on a linear-output (regression) network,
+    for one chunk (rows first; T outputs, J mass sets, M members). ``f`` is the ensemble's
+    prediction (the members' mean), ``f_g`` the prediction with the variable set to candidate
+    g, ``f_0`` at the case itself."""
+
+    potential: jax.Array  # (C, T) range max_g f_g - min_g f_g, the own value f_0 included
+    member_potential: jax.Array  # (C, M, T) the same for each member's own prediction
+    expected: jax.Array  # (C, T, J) sum_g pi[g] |f_g - f_0|
+    expected_sq: jax.Array  # (C, T, J) sum_g pi[g] (f_g - f_0)^2
+    member_expected: jax.Array  # (C, M, T) sum_g pi[g] |f_mg - f_m0|, first mass set
+    base: jax.Array  # (C, T) f_0
+
+
+def _regression_influence_chunk_impl(params, x, cols, cand, masses, activation, output):
+    mp, mp0 = _members(params, x, cols, cand, activation, output)  # (M, C, G, T), (M, C, T)
+    f, f0 = mp.mean(axis=0), mp0.mean(axis=0)
+    spread = jnp.maximum(f.max(axis=1), f0) - jnp.minimum(f.min(axis=1), f0)
+    m_spread = jnp.maximum(mp.max(axis=2), mp0) - jnp.minimum(mp.min(axis=2), mp0)
+    change = jnp.abs(f - f0[:, None, :])  # (C, G, T)
+    m_change = jnp.abs(mp - mp0[:, :, None, :])  # (M, C, G, T)
+    return RegressionInfluenceChunk(
+        potential=spread,
+        member_potential=jnp.moveaxis(m_spread, 0, 1),
+        expected=jnp.einsum("cgj,cgt->ctj", masses, change, precision=PRECISION),
+        expected_sq=jnp.einsum("cgj,cgt->ctj", masses, change**2, precision=PRECISION),
+        member_expected=jnp.einsum("cg,mcgt->cmt", masses[..., 0], m_change, precision=PRECISION)
+        if masses.shape[-1] else jnp.zeros((x.shape[0],) + m_spread.shape[::2], masses.dtype),
+        base=f0,
+    )
+
+
+regression_influence_chunk = jax.jit(_regression_influence_chunk_impl, static_argnames=("activation", "output"))
 
 
 def _proba_chunk_impl(params, x, cols, cand, activation, output):

@@ -226,7 +226,9 @@ def olden(model: Any) -> Importance:
     ``CW = W1 W2 ... V T`` (shape D x targets, signed): the product of the weight matrices
     along every path from input column to output, on the identifiable targets ``T`` — for a
     softmax output the centred logit of each class and each pairwise contrast, for a sigmoid
-    output the contrast of its two classes. An enumerated group's per-category values are
+    output the contrast of its two classes, for a linear (regression) output each output
+    unit, in raw units of its target per encoded unit of the input (``per_raw_unit``: per raw
+    unit of the input; with identity hidden units this is exactly the network's slope). An enumerated group's per-category values are
     centred over the group (:attr:`Importance.column_values`) and its variable-level value
     is their range (>= 0).
 
@@ -265,8 +267,15 @@ def _olden_from_weights(Ws: list[np.ndarray], lay: Layout, n_hidden: int) -> Imp
     note = ("Olden connection weights: signed sums over paths of weight products, on centred "
             "class logits and class contrasts; an enumerated variable's value is the range of "
             "its centred category values.")
+    regression = "output" in lay.target_kinds
+    if regression:
+        note = ("Olden connection weights of a linear (regression) output: signed sums over paths "
+                "of weight products, per output, in units of the target per encoded unit of the "
+                "input (per raw unit: per_raw_unit); an enumerated variable's value is the range "
+                "of its centred category values.")
     if n_hidden == 0:
-        note += " No hidden layer: the values are the logistic-regression coefficients."
+        note += (" No hidden layer: the values are the linear-regression coefficients."
+                 if regression else " No hidden layer: the values are the logistic-regression coefficients.")
     return Importance("olden", lay, lay.targets, values, True, CW,
                       lay.per_raw_unit(values), note)
 
@@ -307,5 +316,8 @@ def milne(model: Any) -> Importance:
     columns = np.divide(Q, total, out=np.full_like(Q, np.nan), where=total > 0)
     note = ("Milne: signed input shares times output weights on centred class logits and class "
             "contrasts, normalised so that |values| sum to 1 over variables.")
+    if "output" in lay.target_kinds:
+        note = ("Milne: signed input shares times output weights on each linear (regression) "
+                "output, normalised so that |values| sum to 1 over variables.")
     return Importance("milne", lay, lay.targets, values, True, columns, None,
                       note + _extension_note(net))

@@ -52,7 +52,15 @@ from ._inputs import (
     prepare,
     select_variables,
 )
-from .flips import chunk_bounds, chunk_length, influence_chunk, pad_rows, substitution, widest_layer
+from .flips import (
+    chunk_bounds,
+    chunk_length,
+    influence_chunk,
+    pad_rows,
+    regression_influence_chunk,
+    substitution,
+    widest_layer,
+)
 
 GROUPINGS = ("all", "true", "predicted", "correct")
 
@@ -287,6 +295,128 @@ class ExpectedInfluence(_InfluenceBase):
         )
 
 
+@dataclass(frozen=True, eq=False, repr=False)
+class RegressionInfluence(Result):
+    """Potential and (with a conditional) expected influence on a regression network.
+
+    For a linear-output network with prediction ``f`` (the members' mean), variable i and
+    case x (``theory/influence.md``, "Numeric outputs"):
+
+    * potential influence ``PI_i(x) = max_g f(x_{i<-g}) - min_g f(x_{i<-g})`` over the
+      candidate set with the case's own value included: how far the variable can move the
+      prediction, in raw units of the target;
+    * expected influence ``EI_i(x) = E|f(x_{i<-X_i'}) - f(x)|`` with ``X_i'`` drawn from the
+      conditional ``p(x_i | x_{-i})``: how far it probably moves it;
+    * ``share``: mean EI over the mean absolute difference ``E|f(X) - f(X')|`` of the
+      predictions at two cases drawn independently from the data (1 when f depends on x_i
+      alone and x_i is independent of the others).
+
+    Bounds with ``y``: the mean absolute error reachable without variable i is at most
+    ``MAE + mean EI_i``, and the root mean squared error at most ``RMSE + sqrt(mean EI2_i)``
+    with ``EI2_i = E (f(x_{i<-X_i'}) - f(x))^2`` (the randomised predictor that draws x_i
+    from its conditional ignores x_i; triangle and Minkowski inequalities).
+
+    Attributes
+    ----------
+    variables, kinds : tuple of str
+    outputs : ndarray (T,)
+        Names of the network's outputs.
+    potential : ndarray (N, V, T)
+    member_potential : ndarray (M, N, V, T)
+    predicted : ndarray (N, T)
+        The ensemble's predictions at the cases.
+    y : ndarray (N, T) or None
+    n_grid : int
+    conditional : str or None
+        None for potential influence alone.
+    expected, marginal, expected_sq : ndarray (N, V, T) or None
+        EI under the chosen conditional and under the marginal; EI2 under the chosen one.
+    member_expected : ndarray (M, N, V, T) or None
+    diagnostics : DataFrame or None
+    n_neighbors : int or None
+    n_reference : int or None
+    """
+
+    variables: tuple
+    kinds: tuple
+    outputs: np.ndarray
+    potential: np.ndarray
+    member_potential: np.ndarray
+    predicted: np.ndarray
+    y: np.ndarray | None
+    n_grid: int
+    conditional: str | None = None
+    expected: np.ndarray | None = None
+    marginal: np.ndarray | None = None
+    expected_sq: np.ndarray | None = None
+    member_expected: np.ndarray | None = None
+    diagnostics: pd.DataFrame | None = None
+    n_neighbors: int | None = None
+    n_reference: int | None = None
+
+    @property
+    def title(self) -> str:
+        kind = "Potential" if self.conditional is None else f"Expected ({self.conditional} conditional)"
+        return f"{kind} influence on a numeric output ({self.potential.shape[0]} cases)"
+
+    def prediction_spread(self) -> np.ndarray:
+        """``E|f(X) - f(X')|`` per output, over all ordered pairs of distinct cases, (T,)
+        (the mean absolute difference of the predictions, computed from their sorted values)."""
+        f = np.sort(self.predicted, axis=0)
+        n = f.shape[0]
+        if n < 2:
+            return np.full(f.shape[1], np.nan)
+        weights = 2 * np.arange(1, n + 1) - n - 1
+        return 2 * (weights[:, None] * f).sum(axis=0) / (n * (n - 1))
+
+    def bounds(self) -> pd.DataFrame:
+        """Per variable and output: the MAE and RMSE of the network and the bounds on those
+        reachable without the variable (class docstring; needs ``y`` and a conditional)."""
+        if self.y is None or self.expected is None:
+            raise ValueError("The bounds need the true targets `y` and an expected influence.")
+        err = self.y - self.predicted
+        mae, rmse = np.abs(err).mean(axis=0), np.sqrt((err**2).mean(axis=0))
+        rows = []
+        for j, v in enumerate(self.variables):
+            for t, out in enumerate(self.outputs):
+                rows.append({"variable": v, "output": str(out), "mae": mae[t],
+                             "mae_without_ub": mae[t] + self.expected[:, j, t].mean(),
+                             "rmse": rmse[t],
+                             "rmse_without_ub": rmse[t] + np.sqrt(self.expected_sq[:, j, t].mean())})
+        return pd.DataFrame(rows)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per variable and output: mean PI (and its spread over members) and, with a
+        conditional, mean EI, its share of the prediction spread, the marginal EI and the
+        spread of EI over members. Raw units of the target."""
+        spread = self.prediction_spread()
+        rows = []
+        for j, v in enumerate(self.variables):
+            for t, out in enumerate(self.outputs):
+                member = self.member_potential[:, :, j, t].mean(axis=1)
+                row = {"variable": v, "kind": self.kinds[j], "output": str(out),
+                       "potential": self.potential[:, j, t].mean(),
+                       "potential_member_sd": member.std(ddof=1) if member.size > 1 else 0.0}
+                if self.expected is not None:
+                    m_ei = self.member_expected[:, :, j, t].mean(axis=1)
+                    ei = self.expected[:, j, t].mean()
+                    row.update(expected=ei, share=ei / spread[t] if spread[t] > 0 else np.nan,
+                               marginal=self.marginal[:, j, t].mean(),
+                               expected_member_sd=m_ei.std(ddof=1) if m_ei.size > 1 else 0.0)
+                rows.append(row)
+        return pd.DataFrame(rows)
+
+    def summary(self, digits: int = 3) -> str:
+        """The table and, with a conditional, its diagnostics and assumptions."""
+        text = super().summary(digits)
+        if self.diagnostics is None:
+            return text
+        with pd.option_context("display.width", 120):
+            diag = self.diagnostics.to_string(index=False, float_format=lambda v: f"{v:.{digits}g}")
+        return (f"{text}\n\nConditional diagnostics\n{diag}\n\nAssumptions ({self.conditional}): "
+                f"{cond.ASSUMPTIONS[self.conditional]}")
+
+
 DEFAULT_REFERENCE_SIZE = 10_000
 """Default ``reference_size`` of :func:`expected_influence` (see theory/influence.md)."""
 
@@ -327,9 +457,14 @@ def _influence_pass(net, x, variables, n_grid, conditionals, exclude_self, chunk
     chunk = padded_length(chunk_length(N, per_row, chunk_size), mesh)
     subs = [substitution(v, n_grid) for v in variables]
     subs = replicate([(jnp.asarray(cols), jnp.asarray(cand.astype(x.dtype))) for cols, cand in subs], mesh)
-    kernel = partial(influence_chunk, replicate(net.params, mesh), activation=net.activation,
-                     output=net.output)
-    out = _allocate(N, V, J, len(net.classes) if net.output == "softmax" else 2, net.n_members)
+    regression = net.is_regression
+    kernel = partial(regression_influence_chunk if regression else influence_chunk,
+                     replicate(net.params, mesh), activation=net.activation, output=net.output)
+    if regression:
+        out = _allocate_regression(N, V, J, net.n_outputs, net.n_members)
+    else:
+        out = _allocate(N, V, J, len(net.classes) if net.output == "softmax" else 2, net.n_members)
+    store = _store_regression if regression else _store
     own_all = cond.codes(variables, x, n_grid)
     label = "expected influence" if conditionals else "potential influence"
     bar = ProgressBar(N, f"{label} ({V} variables)", enabled=progress)
@@ -360,7 +495,7 @@ def _influence_pass(net, x, variables, n_grid, conditionals, exclude_self, chunk
         results, chunk_sums[c] = done
         start, stop = bounds[c]
         for j, result in enumerate(results):
-            _store(out, start, stop, j, result)
+            store(out, start, stop, j, result)
         bar.update(stop, "cases")
 
     # The first chunk compiles the kernels; the others run in worker threads, several at a time
@@ -425,6 +560,32 @@ def _allocate(N: int, V: int, J: int, K: int, M: int) -> dict:
     return out
 
 
+def _allocate_regression(N: int, V: int, J: int, T: int, M: int) -> dict:
+    """Result arrays of :func:`_influence_pass` for a linear-output network (T outputs):
+    ``potential`` (N, V, T), ``member_potential`` (N, V, M, T), ``base`` (N, T); with J > 0
+    conditionals ``expected`` (N, V, T, J) and ``member_expected`` (N, V, M, T) (first
+    conditional), and the diagnostics; all float64."""
+    out = {"potential": np.zeros((N, V, T)), "member_potential": np.zeros((N, V, M, T)),
+           "base": np.zeros((N, T))}
+    if J:
+        out.update(expected=np.zeros((N, V, T, J)), expected_sq=np.zeros((N, V, T, J)), member_expected=np.zeros((N, V, M, T)),
+                   coverage90=np.zeros((V, J)), log_score=np.zeros((V, J)))
+    return out
+
+
+def _store_regression(out: dict, start: int, stop: int, j: int, result) -> None:
+    """:func:`_store` for :class:`~shallownet.interpret.flips.RegressionInfluenceChunk`."""
+    n = stop - start
+    host = to_host(result)
+    out["potential"][start:stop, j] = host.potential[:n]
+    out["member_potential"][start:stop, j] = host.member_potential[:n]
+    out["base"][start:stop] = host.base[:n]
+    if "expected" in out:
+        out["expected"][start:stop, j] = host.expected[:n]
+        out["expected_sq"][start:stop, j] = host.expected_sq[:n]
+        out["member_expected"][start:stop, j] = host.member_expected[:n]
+
+
 def _store(out: dict, start: int, stop: int, j: int, result) -> None:
     """Copy one variable's chunk of kernel output into the result arrays (padding dropped)."""
     n = stop - start
@@ -452,8 +613,11 @@ def potential_influence(
     chunk_size: Any = "auto",
     devices: Any = "auto",
     progress: bool = False,
-) -> PotentialInfluence:
+) -> PotentialInfluence | RegressionInfluence:
     """Potential influence of every variable on every case.
+
+    For a linear-output (regression) network the result is a :class:`RegressionInfluence`:
+    the range of the prediction over the same candidates, in raw units of the target.
 
     ``PI_i(x) = 1`` if some candidate value of variable i changes the decision at x: a grid of
     ``n_grid`` points over the training range of a real variable, 0/1 for a binary one, every
@@ -492,6 +656,13 @@ def potential_influence(
     net, x, yi = prepare(model, X, y, encoded)
     vars_ = select_variables(net, variables)
     out = _influence_pass(net, x, vars_, n_grid, [], False, chunk_size, devices, progress)
+    if net.is_regression:
+        return RegressionInfluence(
+            variables=tuple(v.name for v in vars_), kinds=tuple(v.kind for v in vars_),
+            outputs=np.asarray(net.classes), potential=out["potential"],
+            member_potential=np.moveaxis(out["member_potential"], 2, 0), predicted=out["base"],
+            y=yi, n_grid=n_grid,
+        )
     return PotentialInfluence(
         variables=tuple(v.name for v in vars_), kinds=tuple(v.kind for v in vars_),
         classes=np.asarray(net.classes), potential=out["potential"], graded=out["graded"],
@@ -516,8 +687,12 @@ def expected_influence(
     random_state: int = 0,
     devices: Any = "auto",
     progress: bool = False,
-) -> ExpectedInfluence:
+) -> ExpectedInfluence | RegressionInfluence:
     """Expected influence of every variable on every case, with the marginal baseline.
+
+    For a linear-output (regression) network the result is a :class:`RegressionInfluence`:
+    ``EI_i(x) = sum_g pi(g | x_{-i}) |f(x_{i<-g}) - f(x)|`` in raw units of the target, with
+    its share of the prediction spread and the error bounds of that class.
 
     ``EI_i(x) = P(d(x_{-i}, X_i) != d(x) | X_{-i} = x_{-i}) = sum_g pi(g | x_{-i}) F[g]`` over
     the variable's candidate set (see :func:`potential_influence`). For an enumerated variable
@@ -592,7 +767,7 @@ def expected_influence(
     out = _influence_pass(net, x, vars_, n_grid, fitted, exclude_self, chunk_size, devices, progress, scored)
     if crossed is not None:
         out["coverage90"][:, 0], out["log_score"][:, 0] = crossed
-    expected = out["expected"]  # (N, V, J)
+    expected = out["expected"]  # (N, V, J), (N, V, T, J) for a regression network
     rows = []
     for j, v in enumerate(vars_):
         for i, name in enumerate(names):
@@ -604,6 +779,17 @@ def expected_influence(
                     "held_out": held_out[i],
                 }
             )
+    if net.is_regression:
+        return RegressionInfluence(
+            variables=tuple(v.name for v in vars_), kinds=tuple(v.kind for v in vars_),
+            outputs=np.asarray(net.classes), potential=out["potential"],
+            member_potential=np.moveaxis(out["member_potential"], 2, 0), predicted=out["base"],
+            y=yi, n_grid=n_grid, conditional=conditional, expected=expected[..., 0],
+            marginal=expected[..., -1], expected_sq=out["expected_sq"][..., 0],
+            member_expected=np.moveaxis(out["member_expected"], 2, 0),
+            diagnostics=pd.DataFrame(rows), n_neighbors=getattr(fitted[0], "k", None),
+            n_reference=getattr(fitted[0], "n_ref", x_ref.shape[0]),
+        )
     return ExpectedInfluence(
         variables=tuple(v.name for v in vars_), kinds=tuple(v.kind for v in vars_),
         classes=np.asarray(net.classes), potential=out["potential"], graded=out["graded"],

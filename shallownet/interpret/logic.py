@@ -39,7 +39,15 @@ import pandas as pd
 
 from .._validation import check_int
 from ..results import Result
-from ._layout import encoded_input, levels as check_levels, logit_layer, network_of, node_labels, weights64
+from ._layout import (
+    encoded_input,
+    levels as check_levels,
+    logit_layer,
+    network_of,
+    node_labels,
+    refuse_regression,
+    weights64,
+)
 from .activity import member_predictions
 
 
@@ -256,6 +264,7 @@ def hidden_logic(
         frequencies, and the fidelity of the binarised reading.
     """
     net = network_of(model, 1, "hidden_logic")
+    refuse_regression(net, "hidden_logic (OR/AND logic of hidden nodes towards a class)")
     lv = check_levels(net.activation, levels)
     max_support = check_int("max_support", max_support, 1)
     Z = encoded_input(net, X, encoded)

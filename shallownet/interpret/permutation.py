@@ -8,7 +8,10 @@ valid input. The importance is the loss of score:
     importance_i^(r) = score(X) - score(X with variable i permuted by permutation r)
 
 for ``scoring="accuracy"``, and ``log_loss(permuted) - log_loss(X)`` for ``scoring="log_loss"``
-(so larger is more important either way). The same R permutations serve every variable
+(so larger is more important either way). A linear (regression) output is scored by
+``"r2"`` (the coefficient of determination ``1 - SSE / SST`` per output, averaged over outputs;
+importance ``R^2(X) - R^2(permuted)``) or ``"rmse"`` (root mean squared error over all
+outputs, in raw units of the target; importance ``RMSE(permuted) - RMSE(X)``). The same R permutations serve every variable
 (common random numbers: differences between variables are not blurred by different shuffles).
 
 The permuted network output uses the first-layer update of :mod:`shallownet.interpret.flips`:
@@ -32,11 +35,22 @@ from ..results import Result
 from ._inputs import prepare, select_variables
 from .flips import proba_from_preactivation
 
-SCORINGS = ("accuracy", "log_loss")
+SCORINGS = ("auto", "accuracy", "log_loss", "r2", "rmse")
+REGRESSION_SCORINGS = ("r2", "rmse")
+#: Scorings where a larger value is better (the importance is then base - permuted).
+_HIGHER_IS_BETTER = ("accuracy", "r2")
 
 
 def _score(p: jax.Array, y: jax.Array, scoring: str) -> jax.Array:
-    """Accuracy of the argmax, or mean negative log-likelihood, of probabilities ``(N, K)``."""
+    """Accuracy of the argmax, or mean negative log-likelihood, of probabilities ``(N, K)``;
+    for predictions ``p`` and targets ``y`` of shape ``(N, T)``, the mean R^2 over outputs or
+    the RMSE over all of them."""
+    if scoring == "r2":
+        sse = jnp.sum((y - p) ** 2, axis=0)
+        sst = jnp.sum((y - jnp.mean(y, axis=0)) ** 2, axis=0)
+        return jnp.mean(1 - sse / sst)
+    if scoring == "rmse":
+        return jnp.sqrt(jnp.mean((y - p) ** 2))
     if scoring == "accuracy":
         return jnp.mean((jnp.argmax(p, axis=-1) == y).astype(p.dtype))
     py = jnp.take_along_axis(p, y[:, None], axis=-1)[:, 0]
@@ -119,7 +133,7 @@ def permutation_importance(
     y: Any,
     *,
     n_repeats: int = 10,
-    scoring: str = "accuracy",
+    scoring: str = "auto",
     variables: Any = None,
     random_state: int | None = 0,
     encoded: bool = False,
@@ -133,7 +147,9 @@ def permutation_importance(
     y : array-like (N,)
         True labels.
     n_repeats : int, default 10
-    scoring : {"accuracy", "log_loss"}, default "accuracy"
+    scoring : {"auto", "accuracy", "log_loss", "r2", "rmse"}, default "auto"
+        "auto": accuracy for a classifier, R^2 for a linear (regression) output. "r2" and
+        "rmse" need a regression network, "accuracy" and "log_loss" a classifier.
     variables : list of str, optional
     random_state : int or None, default 0
         Seed of the JAX key that draws the permutations.
@@ -150,6 +166,13 @@ def permutation_importance(
         raise ValueError("`y` is required: permutation importance measures the score lost.")
     seed = check_random_state(random_state)
     net, x, yi = prepare(model, X, y, encoded)
+    if scoring == "auto":
+        scoring = "r2" if net.is_regression else "accuracy"
+    if net.is_regression != (scoring in REGRESSION_SCORINGS):
+        allowed = REGRESSION_SCORINGS if net.is_regression else ("accuracy", "log_loss")
+        raise ValueError(f"`scoring` must be one of {allowed} for this network. Got {scoring!r} instead.")
+    if net.is_regression and scoring == "r2" and np.any(np.ptp(yi, axis=0) == 0):
+        raise ValueError("`scoring='r2'` needs a target that varies over the cases; use 'rmse'.")
     vars_ = select_variables(net, variables)
     N = x.shape[0]
     keys = jax.random.split(jax.random.PRNGKey(seed), n_repeats)
@@ -161,7 +184,7 @@ def permutation_importance(
     imps = []
     for v in vars_:
         s = np.asarray(fn(jnp.asarray(np.asarray(v.columns, dtype=np.int32)), perms), dtype=np.float64)
-        imps.append(base - s if scoring == "accuracy" else s - base)
+        imps.append(base - s if scoring in _HIGHER_IS_BETTER else s - base)
     return PermutationImportance(
         variables=tuple(v.name for v in vars_), kinds=tuple(v.kind for v in vars_),
         importances=np.stack(imps), baseline=base, scoring=scoring,

@@ -260,6 +260,10 @@ class DecisionSurface(Result):
     at : str
         Where the others are held (``median``, ``quantile 0.25``, ``case 17``).
     classes : ndarray (K,)
+    regression : bool
+        True for a linear (regression) output: ``proba`` then holds the predictions
+        ``(G1, G2, T)`` in raw units of the targets (``classes`` their names) and ``decision``
+        is not meaningful (all zeros).
     """
 
     variables: tuple
@@ -270,9 +274,13 @@ class DecisionSurface(Result):
     held: np.ndarray
     at: str
     classes: np.ndarray
+    regression: bool = False
 
     @property
     def title(self) -> str:
+        if self.regression:
+            return (f"Regression surface over {self.variables[0]!r} and {self.variables[1]!r} "
+                    f"(others at {self.at})")
         return f"Decision surface over {self.variables[0]!r} and {self.variables[1]!r} (others at {self.at})"
 
     def to_frame(self) -> pd.DataFrame:
@@ -285,8 +293,9 @@ class DecisionSurface(Result):
             }
         )
         for k, c in enumerate(self.classes):
-            frame[f"p({c})"] = self.proba[:, :, k].reshape(-1)
-        frame["decision"] = self.classes[self.decision.reshape(-1)]
+            frame[str(c) if self.regression else f"p({c})"] = self.proba[:, :, k].reshape(-1)
+        if not self.regression:
+            frame["decision"] = self.classes[self.decision.reshape(-1)]
         return frame
 
 
@@ -299,7 +308,8 @@ def decision_surface(
     n_grid: int = 41,
     encoded: bool = False,
 ) -> DecisionSurface:
-    """The classification function over two variables, the others held fixed.
+    """The classification function over two variables, the others held fixed (for a linear
+    output, the regression function: the predictions, ``regression=True``).
 
     Parameters
     ----------
@@ -343,5 +353,6 @@ def decision_surface(
     return DecisionSurface(
         variables=(va.name, vb.name), kinds=(va.kind, vb.kind),
         values=(candidate_values(va, n_grid), candidate_values(vb, n_grid)), proba=proba,
-        decision=proba.argmax(axis=-1), held=held, at=where, classes=np.asarray(net.classes),
+        decision=np.zeros(proba.shape[:2], int) if net.is_regression else proba.argmax(axis=-1),
+        held=held, at=where, classes=np.asarray(net.classes), regression=net.is_regression,
     )

@@ -9,7 +9,11 @@ target t is
 
     p_it = (1 + #{r : |CW_it^(r)| >= |CW_it|}) / (R + 1)
 
-(an enumerated variable's value is a range, >= 0). All R x M networks are trained together by
+(an enumerated variable's value is a range, >= 0). For a linear (regression) output the
+permuted targets are values: each replicate is trained on them standardised (mean 0, sd 1 per
+output, as :class:`~shallownet.ShallowNetRegressor` trains) and its output layer is scaled back
+to raw units before its Olden values are taken, so observed and null values share units; a
+scikit-learn ``MLPRegressor`` (trained on raw targets) has raw-target replicates. All R x M networks are trained together by
 :func:`shallownet.training.loop.train`, which takes one target vector per network, in chunks
 of fixed size so that memory stays bounded and nothing is compiled twice.
 """
@@ -102,16 +106,23 @@ def permutation_p_values(observed: np.ndarray, null: np.ndarray) -> np.ndarray:
     return (1.0 + exceed) / (null.shape[0] + 1.0)
 
 
+def _raw_target_model(model: Any) -> bool:
+    """Whether ``model`` is a scikit-learn ``MLPRegressor`` (trained on raw targets)."""
+    from sklearn.neural_network import MLPRegressor
+
+    return isinstance(model, MLPRegressor)
+
+
 def _settings(model: Any, overrides: dict, n: int) -> tuple[dict, optax.GradientTransformation]:
     """Training settings: explicit arguments, else the model's own, else estimator defaults."""
-    from sklearn.neural_network import MLPClassifier
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
 
     own = {k: v for k, v in ShallowNetClassifier().get_params().items() if k in _SETTINGS}
     source = "defaults of ShallowNetClassifier"
     if isinstance(model, ShallowNetClassifier):
         own.update({k: v for k, v in model.get_params().items() if k in _SETTINGS})
         source = "the estimator's settings"
-    elif isinstance(model, MLPClassifier):
+    elif isinstance(model, (MLPClassifier, MLPRegressor)):
         batch = min(200, n) if model.batch_size == "auto" else min(int(model.batch_size), n)
         own.update({
             "optimizer": "sgd" if model.solver == "sgd" else "adam",
@@ -122,7 +133,7 @@ def _settings(model: Any, overrides: dict, n: int) -> tuple[dict, optax.Gradient
             "n_iter_no_change": model.n_iter_no_change,
             "tol": model.tol,
         })
-        source = f"the MLPClassifier's settings (solver {model.solver!r} -> {own['optimizer']!r})"
+        source = f"the {type(model).__name__}'s settings (solver {model.solver!r} -> {own['optimizer']!r})"
     explicit = {k: v for k, v in overrides.items() if v is not _UNSET}
     own.update(explicit)
     s = dict(own)
@@ -229,6 +240,12 @@ def olden_test(
     Z = encoded_input(net, X, encoded)
     N = Z.shape[0]
     yi = class_indices(net, y, N)
+    scale = None  # a regression network's target standardisation (module docstring)
+    if net.is_regression and not _raw_target_model(model):
+        centre, scale = yi.mean(axis=0), yi.std(axis=0)
+        if np.any(scale == 0):
+            raise ValueError("`y` is constant; the randomisation test needs a varying target.")
+        yi = (yi - centre) / scale
     s, opt = _settings(model, {"max_iter": max_iter, "learning_rate": learning_rate, "alpha": alpha,
                                "batch_size": batch_size, "optimizer": optimizer,
                                "n_iter_no_change": n_iter_no_change, "tol": tol}, N)
@@ -269,6 +286,8 @@ def olden_test(
             progress=report,
         )
         Ws = [np.asarray(layer.W, dtype=np.float64) for layer in params]
+        if scale is not None:
+            Ws[-1] = Ws[-1] * scale
         values = _olden_from_weights(Ws, lay, len(net.hidden_sizes)).values
         null.append(values.reshape(per_call, M, *values.shape[1:]).mean(axis=1))
         if checkpoint is not None:

@@ -14,29 +14,31 @@ _SKLEARN_ACTIVATIONS = {"logistic": "logistic", "tanh": "tanh", "relu": "relu", 
 def as_network(model: Any) -> Network:
     """Return the network view of ``model``.
 
-    Accepts a :class:`Network`, a fitted :class:`shallownet.ShallowNetClassifier`, or a fitted
-    scikit-learn ``MLPClassifier`` (any depth; binary with its single logistic output unit, or
-    multiclass softmax; multilabel models are refused). The view reproduces the model's
-    ``predict_proba`` exactly (up to float rounding).
+    Accepts a :class:`Network`, a fitted shallownet estimator, a fitted scikit-learn
+    ``MLPClassifier`` (any depth; binary with its single logistic output unit, or multiclass
+    softmax; multilabel models are refused) or a fitted ``MLPRegressor`` (identity output,
+    one unit per target: a linear-output view). The view reproduces the model's
+    ``predict_proba`` (``predict`` for a regressor) exactly (up to float rounding).
     """
     if isinstance(model, Network):
         return model
     net = getattr(model, "network_", None)
     if isinstance(net, Network):
         return net
-    try:
-        from sklearn.neural_network import MLPClassifier
-    except ImportError:  # pragma: no cover - scikit-learn is a dependency
-        MLPClassifier = ()
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+
     if isinstance(model, MLPClassifier):
         return _from_sklearn_mlp(model)
+    if isinstance(model, MLPRegressor):
+        return _from_sklearn_regressor(model)
     if hasattr(model, "fit") and not hasattr(model, "coefs_") and not hasattr(model, "network_"):
         raise ValueError(
             f"This {type(model).__name__} is not fitted yet (or is not a network). Fit it first."
         )
     raise TypeError(
-        "`model` must be a shallownet.Network, a fitted ShallowNetClassifier or a fitted "
-        f"scikit-learn MLPClassifier. Got {type(model).__name__}."
+        "`model` must be a shallownet.Network, a fitted ShallowNetClassifier or "
+        "ShallowNetRegressor, or a fitted scikit-learn MLPClassifier or MLPRegressor. "
+        f"Got {type(model).__name__}."
     )
 
 
@@ -52,14 +54,29 @@ def _from_sklearn_mlp(mlp) -> Network:
             "shallownet reads single-label classifiers."
         )
     output = "sigmoid" if mlp.out_activation_ == "logistic" else "softmax"
-    variables = None
-    if hasattr(mlp, "feature_names_in_"):
-        from ..data.variables import Variable
-
-        variables = [
-            Variable(str(n), "real", (i,), 0.0, 1.0) for i, n in enumerate(mlp.feature_names_in_)
-        ]
     return Network.from_weights(
         mlp.coefs_, mlp.intercepts_, activation=_SKLEARN_ACTIVATIONS[mlp.activation],
-        output=output, variables=variables, classes=classes,
+        output=output, variables=_named_variables(mlp), classes=classes,
+    )
+
+
+def _named_variables(mlp):
+    """Real variables named after ``feature_names_in_`` (inputs taken as given), or None."""
+    if not hasattr(mlp, "feature_names_in_"):
+        return None
+    from ..data.variables import Variable
+
+    return [Variable(str(n), "real", (i,), 0.0, 1.0) for i, n in enumerate(mlp.feature_names_in_)]
+
+
+def _from_sklearn_regressor(mlp) -> Network:
+    """A fitted ``MLPRegressor`` as a linear-output view (its output activation is the
+    identity; one unit per target column)."""
+    if not hasattr(mlp, "coefs_"):
+        raise ValueError("This MLPRegressor is not fitted yet. Fit it first.")
+    if mlp.out_activation_ != "identity":
+        raise ValueError(f"Unsupported MLPRegressor output activation {mlp.out_activation_!r}.")
+    return Network.from_weights(
+        mlp.coefs_, mlp.intercepts_, activation=_SKLEARN_ACTIVATIONS[mlp.activation],
+        output="linear", variables=_named_variables(mlp),
     )

@@ -22,7 +22,10 @@ differed from a float64 NumPy loop by 0.0096, against 2.3e-6 on a CPU
 (``benchmarks/results/h200/influence.json``). CPUs compute in float32 either way."""
 
 ACTIVATIONS = ("logistic", "tanh", "relu", "identity")
-OUTPUTS = ("softmax", "sigmoid")
+OUTPUTS = ("softmax", "sigmoid", "linear")
+CLASS_OUTPUTS = ("softmax", "sigmoid")
+"""Outputs that make a classifier; ``"linear"`` makes a regression network (its outputs are
+the predictions themselves, one unit per target)."""
 
 
 class Dense(NamedTuple):
@@ -66,7 +69,8 @@ def layer_outputs(params: Params, x: jax.Array, activation: str, output: str) ->
     """Every layer's output: the hidden activations, then the output probabilities.
 
     The output layer's entry holds the probabilities (softmax, or the sigmoid of the single
-    unit), which is the layer "T" of the information plane.
+    unit), which is the layer "T" of the information plane; for a linear output, the
+    predictions ``z`` themselves.
     """
     outs = []
     h = x
@@ -74,17 +78,26 @@ def layer_outputs(params: Params, x: jax.Array, activation: str, output: str) ->
         h = activate(affine(h, layer), activation)
         outs.append(h)
     z = affine(h, params[-1])
-    outs.append(jax.nn.softmax(z, axis=-1) if output == "softmax" else jax.nn.sigmoid(z))
+    outs.append(output_values(z, output) if output != "sigmoid" else jax.nn.sigmoid(z))
     return outs
 
 
-def probabilities(params: Params, x: jax.Array, activation: str, output: str) -> jax.Array:
-    """Class probabilities, shape ``(..., K)``; a single sigmoid unit gives ``[1 - p, p]``."""
-    z = logits(params, x, activation)
+def output_values(z: jax.Array, output: str) -> jax.Array:
+    """What the network reports from its logits ``z`` (..., n_out): class probabilities
+    ``(..., K)`` (softmax; a single sigmoid unit gives ``[1 - p, p]``), or for a linear output
+    the predictions ``z`` unchanged (one column per target)."""
+    if output == "linear":
+        return z
     if output == "softmax":
         return jax.nn.softmax(z, axis=-1)
     p = jax.nn.sigmoid(z[..., 0])
     return jnp.stack([1 - p, p], axis=-1)
+
+
+def probabilities(params: Params, x: jax.Array, activation: str, output: str) -> jax.Array:
+    """Class probabilities, shape ``(..., K)``; a single sigmoid unit gives ``[1 - p, p]``; a
+    linear output gives its predictions ``(..., n_out)`` (:func:`output_values`)."""
+    return output_values(logits(params, x, activation), output)
 
 
 def log_probabilities(z: jax.Array, output: str) -> jax.Array:

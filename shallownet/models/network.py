@@ -43,7 +43,8 @@ def member_layer_outputs(params, x, activation: str, output: str) -> list[jax.Ar
 
 @dataclass(frozen=True, eq=False)
 class Network:
-    """A fitted feed-forward classifier (or ensemble of identical architecture).
+    """A fitted feed-forward classifier or regression network (or ensemble of identical
+    architecture).
 
     Attributes
     ----------
@@ -51,10 +52,15 @@ class Network:
         Layer parameters; ``W`` of shape ``(M, n_in, n_out)``, ``b`` of shape ``(M, n_out)``.
     activation : {"logistic", "tanh", "relu", "identity"}
         Hidden-layer activation.
-    output : {"softmax", "sigmoid"}
-        Softmax over K >= 2 units, or a single sigmoid unit for a binary problem.
+    output : {"softmax", "sigmoid", "linear"}
+        Softmax over K >= 2 units, a single sigmoid unit for a binary problem, or ``"linear"``:
+        a regression network whose n_out >= 1 output units are its predictions, in the
+        target's raw units (identity output activation, as nnet's ``linout = TRUE`` and
+        scikit-learn's ``MLPRegressor``).
     classes : ndarray of shape (K,)
-        Class labels in output order (for a sigmoid output, ``classes[1]`` is the positive class).
+        Class labels in output order (for a sigmoid output, ``classes[1]`` is the positive
+        class). For a linear output: the names of the n_out targets (default ``"y"`` for one
+        unit, ``"y0", "y1", ...`` for several), which label every per-output result.
     variables : tuple of Variable
         The input variables and their encoded columns.
     encoder : Encoder or None
@@ -73,11 +79,17 @@ class Network:
         check_one_of("activation", self.activation, ACTIVATIONS)
         check_one_of("output", self.output, OUTPUTS)
         n_out = self.params[-1].W.shape[-1]
-        if self.output == "sigmoid" and n_out != 1:
+        if self.output == "linear":
+            if len(self.classes) != n_out:
+                raise ValueError(
+                    f"`classes` of a linear output must name its {n_out} target(s). "
+                    f"Got {len(self.classes)} names."
+                )
+        elif self.output == "sigmoid" and n_out != 1:
             raise ValueError(f"A sigmoid output has one unit; the last layer has {n_out}.")
         if self.output == "softmax" and n_out < 2:
             raise ValueError("A softmax output needs K >= 2 units; use output='sigmoid' for one unit.")
-        if len(self.classes) != max(n_out, 2):
+        if self.output != "linear" and len(self.classes) != max(n_out, 2):
             raise ValueError(
                 f"`classes` must have {max(n_out, 2)} labels for this output layer. "
                 f"Got {len(self.classes)}."
@@ -109,13 +121,15 @@ class Network:
             ``b_l`` of shape ``(n_out,)``, or ``(M, n_out)``.
         activation : str
             Hidden activation.
-        output : {"softmax", "sigmoid"}, optional
-            Default: sigmoid for a single output unit, softmax otherwise.
+        output : {"softmax", "sigmoid", "linear"}, optional
+            Default: sigmoid for a single output unit, softmax otherwise. ``"linear"`` builds a
+            regression network (identity output, one unit per target).
         variables : Encoder or sequence of Variable, optional
             How raw inputs are encoded. Default: inputs are taken as given (already scaled),
             each column a real variable ``x0, x1, ...``.
         classes : sequence, optional
-            Class labels; default ``0 .. K-1``.
+            Class labels; default ``0 .. K-1``. For a linear output, the target names;
+            default ``["y"]`` for one unit, ``["y0", "y1", ...]`` for several.
         """
         if len(weights) != len(biases) or len(weights) == 0:
             raise ValueError(
@@ -143,7 +157,10 @@ class Network:
         n_out = Ws[-1].shape[-1]
         if output is None:
             output = "sigmoid" if n_out == 1 else "softmax"
-        if classes is None:
+        check_one_of("output", output, OUTPUTS)
+        if classes is None and output == "linear":
+            classes = ["y"] if n_out == 1 else [f"y{k}" for k in range(n_out)]
+        elif classes is None:
             classes = np.arange(max(n_out, 2))
         encoder = None
         if isinstance(variables, Encoder):
@@ -178,8 +195,13 @@ class Network:
 
     @property
     def n_classes(self) -> int:
-        """Number of classes K."""
+        """Number of classes K (for a linear output: the number of targets n_out)."""
         return len(self.classes)
+
+    @property
+    def is_regression(self) -> bool:
+        """True for a linear (regression) output."""
+        return self.output == "linear"
 
     @property
     def column_names(self) -> list[str]:
@@ -222,7 +244,8 @@ class Network:
 
     # -- prediction ------------------------------------------------------------------------
     def member_proba(self, X: Any, encoded: bool = False, devices: str | int = "auto") -> np.ndarray:
-        """Probabilities of every member, shape ``(M, N, K)``.
+        """Probabilities of every member, shape ``(M, N, K)``; for a linear output each
+        member's predictions ``(M, N, n_out)`` (the values every interpretation works on).
 
         ``devices="auto"`` spreads the work over all visible devices when there are several
         (:mod:`shallownet.devices`): the members when their number M is a multiple of the
@@ -242,12 +265,19 @@ class Network:
 
     def predict_proba(self, X: Any, encoded: bool = False, devices: str | int = "auto") -> np.ndarray:
         """Ensemble probabilities (mean over members), shape ``(N, K)``; ``devices`` as in
-        :meth:`member_proba`."""
+        :meth:`member_proba`. Not defined for a linear output (use :meth:`predict`)."""
+        if self.is_regression:
+            raise AttributeError("A linear-output (regression) network has no predict_proba; use predict.")
         return self.member_proba(X, encoded, devices).mean(axis=0)
 
-    def predict(self, X: Any, encoded: bool = False) -> np.ndarray:
-        """Predicted class labels (argmax of the ensemble probabilities)."""
-        return self.classes[self.predict_proba(X, encoded).argmax(axis=1)]
+    def predict(self, X: Any, encoded: bool = False, devices: str | int = "auto") -> np.ndarray:
+        """Predicted class labels (argmax of the ensemble probabilities); for a linear output
+        the ensemble's predictions (the members' mean), shape ``(N,)`` for one target and
+        ``(N, n_out)`` for several."""
+        if self.is_regression:
+            values = self.member_proba(X, encoded, devices).mean(axis=0)
+            return values[:, 0] if self.n_outputs == 1 else values
+        return self.classes[self.predict_proba(X, encoded, devices).argmax(axis=1)]
 
     def layer_outputs(self, X: Any, encoded: bool = False) -> list[np.ndarray]:
         """Every layer's output for every member: arrays ``(M, N, width)``, output layer last."""

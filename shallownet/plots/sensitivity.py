@@ -135,7 +135,8 @@ def plot_partial_dependence(result: Any, *, class_: Any = None, ice: bool = True
 
 
 def plot_surface(result: Any, *, class_: Any = None, ax=None):
-    """Contour map of one class probability over two variables, with the decision boundaries.
+    """Contour map of one class probability over two variables, with the decision boundaries
+    (for a regression surface: of one output's prediction, coloured over its own range).
 
     A binary or enumerated variable gives a categorical axis (cells instead of contours).
 
@@ -153,14 +154,19 @@ def plot_surface(result: Any, *, class_: Any = None, ax=None):
     xa = np.arange(len(va)) if cat_a else np.asarray(va, float)
     xb = np.arange(len(vb)) if cat_b else np.asarray(vb, float)
     P = result.proba[:, :, k].T  # rows: second variable
+    regression = getattr(result, "regression", False)
+    low, high = (float(P.min()), float(P.max())) if regression else (0.0, 1.0)
+    if high <= low:
+        high = low + 1.0
     if cat_a or cat_b:
-        image = ax.pcolormesh(xa, xb, P, shading="nearest", vmin=0, vmax=1, cmap="RdBu_r")
+        image = ax.pcolormesh(xa, xb, P, shading="nearest", vmin=low, vmax=high, cmap="RdBu_r")
     else:
-        image = ax.contourf(xa, xb, P, levels=np.linspace(0, 1, 11), cmap="RdBu_r")
-        if len(np.unique(result.decision)) > 1:
+        image = ax.contourf(xa, xb, P, levels=np.linspace(low, high, 11), cmap="RdBu_r")
+        if not regression and len(np.unique(result.decision)) > 1:
             ax.contour(xa, xb, result.decision.T.astype(float), colors="k", linewidths=1.2,
                        levels=np.arange(len(result.classes)) + 0.5)
-    ax.figure.colorbar(image, ax=ax, label=f"p({result.classes[k]})")
+    label = f"predicted {result.classes[k]}" if regression else f"p({result.classes[k]})"
+    ax.figure.colorbar(image, ax=ax, label=label)
     for axis, cat, values in ((ax.xaxis, cat_a, va), (ax.yaxis, cat_b, vb)):
         if cat:
             axis.set_ticks(np.arange(len(values)))

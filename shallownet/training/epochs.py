@@ -41,10 +41,27 @@ class Hyper(NamedTuple):
     max_epochs: jax.Array
 
 
+def has_member_axis(y, output: str, leading: int = 0) -> bool:
+    """Whether targets ``y`` carry a member axis after ``leading`` batch axes: one member's
+    targets are class indices ``(N,)``, or for a linear output values ``(N, T)``."""
+    return y.ndim > leading + (2 if output == "linear" else 1)
+
+
+def row_losses(z, y, output: str):
+    """Per-row data loss from logits ``z`` (B, n_out): the cross-entropy ``-log p_{y}`` of
+    class indices ``y`` (B,), or for a linear output half the mean squared error over the T
+    outputs, ``sum_t (z_t - y_t)^2 / (2 T)``, of values ``y`` (B, T) (module
+    :mod:`shallownet.training.loop` relates it to scikit-learn's and nnet's losses)."""
+    if output == "linear":
+        return 0.5 * jnp.mean((z - y) ** 2, axis=-1)
+    lp = log_probabilities(z, output)
+    return -jnp.take_along_axis(lp, y[:, None], axis=1)[:, 0]
+
+
 def member_loss(params, x, y, w, alpha, activation: str, output: str):
-    """Penalised weighted mean cross-entropy of ONE member (module docstring)."""
-    lp = log_probabilities(logits(params, x, activation), output)
-    nll = -jnp.take_along_axis(lp, y[:, None], axis=1)[:, 0]
+    """Penalised weighted mean cross-entropy (half squared error for a linear output) of ONE
+    member (module docstring of :mod:`shallownet.training.loop`)."""
+    nll = row_losses(logits(params, x, activation), y, output)
     total = jnp.sum(w)
     data = jnp.sum(w * nll) / jnp.where(total > 0, total, 1)
     l2 = sum(jnp.sum(layer.W**2) for layer in params)
@@ -52,6 +69,11 @@ def member_loss(params, x, y, w, alpha, activation: str, output: str):
 
 
 def _nll_and_accuracy(params, x, y, activation: str, output: str):
+    """Mean validation loss and accuracy of ONE member (for a linear output the mean of
+    :func:`row_losses` and NaN: accuracy is a classification figure)."""
+    if output == "linear":
+        loss = jnp.mean(row_losses(logits(params, x, activation), y, output))
+        return loss, jnp.full_like(loss, jnp.nan)
     lp = log_probabilities(logits(params, x, activation), output)
     nll = -jnp.mean(jnp.take_along_axis(lp, y[:, None], axis=1))
     acc = jnp.mean(jnp.argmax(lp, axis=1) == y)
@@ -176,7 +198,8 @@ def run_epochs(
 ):
     """Run ``n_epochs`` epochs for every member; returns ``(state, history)``.
 
-    ``y`` has shape ``(N,)`` (shared) or ``(M, N)`` (one target vector per member);
+    ``y`` has shape ``(N,)`` (shared) or ``(M, N)`` (one target vector per member); for a
+    linear output ``(N, T)`` or ``(M, N, T)`` (:func:`has_member_axis`);
     ``sample_weight`` is None, ``(N,)`` or ``(M, N)`` (e.g. bootstrap counts per member).
     ``history`` holds per-epoch ``train_loss``, ``val_loss``, ``val_accuracy`` (M each) and,
     with ``record_params``, the parameters after each epoch.
@@ -184,7 +207,7 @@ def run_epochs(
     n = X.shape[0]
     n_batches = -(-n // batch_size)
     padded = n_batches * batch_size
-    y_axis = 0 if y.ndim == 2 else None
+    y_axis = 0 if has_member_axis(y, output) else None
     w_axis = 0 if sample_weight is not None and sample_weight.ndim == 2 else None
     step = make_step(hyper.alpha, activation, output, optimizer, y_axis, w_axis)
 
@@ -205,7 +228,7 @@ def run_epochs(
         )
         train_loss = epoch_loss(losses, jnp.sum(w, axis=-1))
         if X_val.shape[0] > 0:
-            y_val_axis = 0 if y_val.ndim == 2 else None
+            y_val_axis = 0 if has_member_axis(y_val, output) else None
             val_loss, val_acc = jax.vmap(
                 _nll_and_accuracy, in_axes=(0, None, y_val_axis, None, None)
             )(params, X_val, y_val, activation, output)

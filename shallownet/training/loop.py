@@ -17,7 +17,16 @@ Loss (per member)::
 
     L(theta) = mean_n w_n * (-log p_{y_n}(x_n; theta)) + alpha / 2 * sum_l ||W_l||_F^2
 
-(biases are not penalised). Mapping to scikit-learn: ``LogisticRegression(C=C)`` minimises
+(biases are not penalised). For a linear (regression) output the data term is half the
+weighted mean squared error over rows and the T output units,
+
+    L(theta) = mean_n w_n * sum_t (z_nt - y_nt)^2 / (2 T) + alpha / 2 * sum_l ||W_l||_F^2,
+
+which is scikit-learn ``MLPRegressor``'s ``squared_error`` loss (half the mean over samples
+and outputs) with the same penalty mapping as below. R's nnet with ``linout = TRUE`` minimises
+the sum of squares ``sum_n sum_t (z_nt - y_nt)^2 + decay * ||theta||^2`` over ALL weights,
+biases included: the same minimiser as ``alpha = decay / (N T)`` when the biases are left out
+of its penalty (they are not here). Mapping to scikit-learn: ``LogisticRegression(C=C)`` minimises
 ``sum NLL + ||w||^2 / (2 C)``, the same minimiser as ``alpha = 1 / (C n)``;
 ``MLPClassifier(alpha=a)`` adds ``a / (2 n_batch) ||W||^2`` to the mean batch loss, i.e.
 ``alpha = a / n_batch``.
@@ -37,10 +46,8 @@ import optax
 
 from ..checkpoint import fingerprint, read_checkpoint, write_checkpoint
 from ..devices import check_devices, device_mesh, replicate, shard_members, to_host
-from .epochs import Hyper, TrainState, init_state, run_epochs
+from .epochs import Hyper, TrainState, has_member_axis, init_state, run_epochs
 from .streaming import BLOCK_BYTES, STREAM_BYTES, _HostData, _streamed_epochs, _training_bytes
-
-NAMED_OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "adagrad")
 
 NAMED_OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "adagrad")
 
@@ -97,8 +104,9 @@ def train(
         Initial parameters with a leading member axis.
     X : array (N, D)
         Encoded inputs.
-    y : int array (N,) or (M, N)
-        Class indices, shared by all members or one vector per member.
+    y : int array (N,) or (M, N); for ``output="linear"`` float (N,), (N, T) or (M, N, T)
+        Class indices, shared by all members or one vector per member; for a linear output
+        the target values (a 1-D ``y`` is one output), shared or (3-D) one set per member.
     sample_weight : array (N,) or (M, N), optional
         Non-negative row weights, shared or one vector per member (bootstrap counts give
         bagged ensembles). Each batch's loss is ``sum(w * nll) / sum(w)``.
@@ -157,12 +165,18 @@ def train(
         raise ValueError(f"`block_batches` must be a positive integer or None. Got {block_batches!r}.")
     xp = np if stream else jnp  # streamed arrays stay in host memory
     X = xp.asarray(X, dtype)
-    y = xp.asarray(y, np.int32)
+    linear = output == "linear"
+    y_dtype = dtype if linear else np.int32
+    y = xp.asarray(y, y_dtype)
+    if linear and y.ndim == 1:
+        y = y[:, None]
     if X_val is None:
         X_val = xp.zeros((0, X.shape[1]), dtype)
-        y_val = xp.zeros((0,), np.int32)
+        y_val = xp.zeros((0, y.shape[-1]) if linear else (0,), y_dtype)
     X_val = xp.asarray(X_val, dtype)
-    y_val = xp.asarray(y_val, np.int32)
+    y_val = xp.asarray(y_val, y_dtype)
+    if linear and y_val.ndim == 1:
+        y_val = y_val[:, None]
     if sample_weight is not None:
         sample_weight = xp.asarray(sample_weight, dtype)
         if sample_weight.shape[-1] != X.shape[0] or sample_weight.ndim not in (1, 2):
@@ -200,7 +214,7 @@ def train(
             state, records, snapshots, done = _resume(checkpoint, state, params, stamp, max_epochs)
     state = _place(state, device_mesh(devices))
     if stream:
-        data = _HostData(X, y, sample_weight, X_val, y_val)
+        data = _HostData(X, y, sample_weight, X_val, y_val, has_member_axis(y, output))
         n_batches = -(-X.shape[0] // batch)
         if block_batches is None:
             block_batches = BLOCK_BYTES // (batch * X.shape[1] * X.itemsize)

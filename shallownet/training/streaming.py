@@ -18,7 +18,16 @@ import numpy as np
 
 from ..devices import to_host
 from ..models.layers import log_probabilities, logits
-from .epochs import Hyper, TrainState, epoch_loss, epoch_start, finish_epoch, make_step
+from .epochs import (
+    Hyper,
+    TrainState,
+    epoch_loss,
+    epoch_start,
+    finish_epoch,
+    has_member_axis,
+    make_step,
+    row_losses,
+)
 
 
 STREAM_BYTES = 1 << 30
@@ -31,11 +40,11 @@ BLOCK_BYTES = 32 << 20
 def _training_bytes(X, y, sample_weight, X_val, y_val, dtype) -> int:
     """Bytes the training arrays take on a device in the training dtype."""
     item = np.dtype(dtype).itemsize
-    total = int(np.prod(np.shape(X))) * item + int(np.prod(np.shape(y))) * 4
+    total = int(np.prod(np.shape(X))) * item + int(np.prod(np.shape(y))) * max(4, item)
     if sample_weight is not None:
         total += int(np.prod(np.shape(sample_weight))) * item
     if X_val is not None:
-        total += int(np.prod(np.shape(X_val))) * item + int(np.prod(np.shape(y_val))) * 4
+        total += int(np.prod(np.shape(X_val))) * item + int(np.prod(np.shape(y_val))) * max(4, item)
     return total
 
 
@@ -48,7 +57,7 @@ def _run_block(params, opt_state, active, X_block, y_block, w_block, valid, alph
     (zero on padding rows); ``valid`` (K,) False for the padding batches of the last block.
     Returns ``(params, opt_state, losses (K, M), batch_weight (K,) or (K, M))``.
     """
-    y_axis = 0 if y_block.ndim == 3 else None
+    y_axis = 0 if has_member_axis(y_block, output, leading=1) else None
     w_axis = 0 if w_block.ndim == 3 else None
     step = make_step(alpha, activation, output, optimizer, y_axis, w_axis)
     (params, opt_state, _), losses = jax.lax.scan(
@@ -61,9 +70,12 @@ def _run_block(params, opt_state, active, X_block, y_block, w_block, valid, alph
 def _validation_block(params, X_block, y_block, mask, *, activation: str, output: str):
     """Sums over one block of validation rows: ``(sum of NLL (M,), number correct (M,))``;
     rows with ``mask`` False (padding) count for nothing."""
-    y_axis = 0 if y_block.ndim == 2 else None
+    y_axis = 0 if has_member_axis(y_block, output) else None
 
     def one(p, yb):
+        if output == "linear":
+            loss = row_losses(logits(p, X_block, activation), yb, output)
+            return jnp.sum(jnp.where(mask, loss, 0)), jnp.full_like(loss[0], jnp.nan)
         lp = log_probabilities(logits(p, X_block, activation), output)
         nll = -jnp.take_along_axis(lp, yb[:, None], axis=1)[:, 0]
         right = jnp.argmax(lp, axis=1) == yb
@@ -121,6 +133,7 @@ class _HostData(NamedTuple):
     sample_weight: np.ndarray | None  # (N,) or (M, N)
     X_val: np.ndarray  # (N_val, D)
     y_val: np.ndarray  # (N_val,) or (M, N_val)
+    per_member: bool = False  # y carries a member axis (epochs.has_member_axis)
 
 
 def _gather_block(data: _HostData, idx: np.ndarray, mask: np.ndarray, block_batches: int):
@@ -134,7 +147,7 @@ def _gather_block(data: _HostData, idx: np.ndarray, mask: np.ndarray, block_batc
         idx = np.concatenate([idx, np.zeros((block_batches - k, b), idx.dtype)])
         mask = np.concatenate([mask, np.zeros((block_batches - k, b), mask.dtype)])
     valid = np.arange(block_batches) < k
-    y = np.moveaxis(data.y[:, idx], 0, 1) if data.y.ndim == 2 else data.y[idx]
+    y = np.moveaxis(data.y[:, idx], 0, 1) if data.per_member else data.y[idx]
     sw = data.sample_weight
     if sw is None:
         w = mask
@@ -153,8 +166,11 @@ def _streamed_validation(params, data: _HostData, rows: int, activation: str, ou
         stop = min(start + rows, n_val)
         pad = rows - (stop - start)
         Xb = np.concatenate([data.X_val[start:stop], np.zeros((pad, data.X_val.shape[1]), data.X_val.dtype)])
-        yv = data.y_val[..., start:stop]
-        yb = np.concatenate([yv, np.zeros(yv.shape[:-1] + (pad,), yv.dtype)], axis=-1)
+        axis = 1 if has_member_axis(data.y_val, output) else 0  # the row axis of the targets
+        yv = np.take(data.y_val, np.arange(start, stop), axis=axis)
+        shape = list(yv.shape)
+        shape[axis] = pad
+        yb = np.concatenate([yv, np.zeros(shape, yv.dtype)], axis=axis)
         mask = np.arange(rows) < stop - start
         sums = _validation_block(params, Xb, yb, mask, activation=activation, output=output)
         totals = sums if totals is None else (totals[0] + sums[0], totals[1] + sums[1])
