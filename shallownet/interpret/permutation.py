@@ -47,7 +47,7 @@ def _score(p: jax.Array, y: jax.Array, scoring: str) -> jax.Array:
     the RMSE over all of them."""
     if scoring == "r2":
         sse = jnp.sum((y - p) ** 2, axis=0)
-        sst = jnp.sum((y - jnp.mean(y, axis=0)) ** 2, axis=0)
+        sst = jnp.sum((y - jnp.mean(y, axis=0, keepdims=True)) ** 2, axis=0)
         return jnp.mean(1 - sse / sst)
     if scoring == "rmse":
         return jnp.sqrt(jnp.mean((y - p) ** 2))
