@@ -56,7 +56,7 @@ def _bootstrap_chunk(key, y, preds, *, chunk: int):
     sst = jnp.sum((yb - yb.mean(axis=1, keepdims=True)) ** 2, axis=1)
     rmse = jnp.sqrt(jnp.mean(err**2, axis=-1))
     mae = jnp.mean(jnp.abs(err), axis=-1)
-    r2 = 1 - jnp.sum(err**2, axis=-1) / sst
+    r2 = 1 - jnp.sum(err**2, axis=-1) / sst[None]
     return jnp.moveaxis(jnp.stack([rmse, mae, r2], axis=-1), 0, 1)
 
 
