@@ -9,12 +9,13 @@ from . import baselines, data, datasets, information, interpret, models
 from .data import Encoder, Variable
 from .io import ModelFileError, load, save
 from .models import Network, as_network
-from .training import ShallowNetClassifier
+from .training import ShallowNetClassifier, ShallowNetRegressor
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ShallowNetClassifier",
+    "ShallowNetRegressor",
     "Network",
     "Encoder",
     "Variable",

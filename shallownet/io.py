@@ -56,11 +56,12 @@ def _json_classes(classes: np.ndarray) -> dict:
 
 
 def save(model: Any, path: str | os.PathLike, overwrite: bool = False) -> Path:
-    """Save a fitted :class:`ShallowNetClassifier` or a :class:`Network` to ``path``.
+    """Save a fitted :class:`ShallowNetClassifier`, :class:`ShallowNetRegressor` or a
+    :class:`Network` to ``path``.
 
     Parameters
     ----------
-    model : ShallowNetClassifier or Network
+    model : ShallowNetClassifier, ShallowNetRegressor or Network
     path : str or path-like
         Target file; ``.npz`` is appended when missing.
     overwrite : bool, default False
@@ -71,7 +72,7 @@ def save(model: Any, path: str | os.PathLike, overwrite: bool = False) -> Path:
     Path
         The file written.
     """
-    from .training.estimator import ShallowNetClassifier
+    from .training.estimator import ShallowNetClassifier, ShallowNetRegressor
 
     path = Path(path)
     if path.suffix != ".npz":
@@ -80,7 +81,7 @@ def save(model: Any, path: str | os.PathLike, overwrite: bool = False) -> Path:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it.")
     estimator_params = None
     extra = {}
-    if isinstance(model, ShallowNetClassifier):
+    if isinstance(model, (ShallowNetClassifier, ShallowNetRegressor)):
         model._check_is_fitted()
         net = model.network_
         params = model.get_params()
@@ -92,11 +93,16 @@ def save(model: Any, path: str | os.PathLike, overwrite: bool = False) -> Path:
             "loss_curve": [float(x) for x in model.loss_curve_],
             "fitted_on_frame": hasattr(model, "feature_names_in_"),
         }
+        if isinstance(model, ShallowNetRegressor):
+            extra.update(estimator="regressor", single_target=bool(model._single_target),
+                         target_mean=[float(v) for v in model.target_mean_],
+                         target_scale=[float(v) for v in model.target_scale_])
     elif isinstance(model, Network):
         net = model
     else:
         raise TypeError(
-            f"`model` must be a fitted ShallowNetClassifier or a Network. Got {type(model).__name__}."
+            "`model` must be a fitted ShallowNetClassifier, ShallowNetRegressor or a Network. "
+            f"Got {type(model).__name__}."
         )
     arrays = {}
     for i, layer in enumerate(net.params):
@@ -165,10 +171,11 @@ def _read(path: Path) -> tuple[dict, dict]:
 def load(path: str | os.PathLike):
     """Load a model saved by :func:`save`.
 
-    Returns a fitted :class:`ShallowNetClassifier` when one was saved, else a :class:`Network`.
+    Returns a fitted :class:`ShallowNetClassifier` or :class:`ShallowNetRegressor` when one
+    was saved, else a :class:`Network`.
     Raises :class:`ModelFileError` for a damaged, tampered or foreign file.
     """
-    from .training.estimator import ShallowNetClassifier
+    from .training.estimator import ShallowNetClassifier, ShallowNetRegressor
 
     path = Path(path)
     if not path.exists():
@@ -195,10 +202,17 @@ def load(path: str | os.PathLike):
         params["optimizer"] = "adam"
     if isinstance(params.get("hidden_layer_sizes"), list):
         params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
-    model = ShallowNetClassifier(**params)
+    regressor = meta["extra"].get("estimator") == "regressor"
+    model = (ShallowNetRegressor if regressor else ShallowNetClassifier)(**params)
     model.network_ = net
     model.encoder_ = encoder
-    model.classes_ = classes
+    if regressor:
+        model.target_mean_ = np.asarray(meta["extra"]["target_mean"])
+        model.target_scale_ = np.asarray(meta["extra"]["target_scale"])
+        model.n_targets_ = len(model.target_mean_)
+        model._single_target = bool(meta["extra"]["single_target"])
+    else:
+        model.classes_ = classes
     model.n_features_in_ = len(encoder.feature_names_in_)
     if meta["extra"].get("fitted_on_frame"):
         model.feature_names_in_ = encoder.feature_names_in_

@@ -35,7 +35,7 @@ from ..checkpoint import check_checkpoint, fingerprint, read_own_checkpoint, wri
 from ..devices import check_devices
 from ..models import init_params
 from ..results import Result
-from ..training.estimator import ShallowNetClassifier
+from ..training.estimator import ShallowNetClassifier, _ShallowNetBase
 from ..training.loop import named_optimizer, train
 from ._layout import Layout, class_indices, encoded_input, network_of
 from .importance import Importance, _olden_from_weights, olden
@@ -119,7 +119,7 @@ def _settings(model: Any, overrides: dict, n: int) -> tuple[dict, optax.Gradient
 
     own = {k: v for k, v in ShallowNetClassifier().get_params().items() if k in _SETTINGS}
     source = "defaults of ShallowNetClassifier"
-    if isinstance(model, ShallowNetClassifier):
+    if isinstance(model, _ShallowNetBase):  # ShallowNetClassifier or ShallowNetRegressor
         own.update({k: v for k, v in model.get_params().items() if k in _SETTINGS})
         source = "the estimator's settings"
     elif isinstance(model, (MLPClassifier, MLPRegressor)):

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning, NotFittedError
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_array
@@ -81,7 +81,165 @@ def check_target(y: Any, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
     return classes, y_index.astype(np.int32)
 
 
-class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
+class _ShallowNetBase(BaseEstimator):
+    """What the classifier and the regressor share: argument checks, the training of the
+    members on encoded inputs, input encoding at predict time and scikit-learn tags. A
+    subclass supplies ``__init__`` (scikit-learn reads the parameters from its signature),
+    :meth:`_check_output` and ``fit`` (the target's checks and the output layer)."""
+
+    def _check_output(self) -> None:
+        """Validate the ``output`` parameter (subclasses without one do nothing)."""
+
+    # -- validation ------------------------------------------------------------------------
+    def _validated(self) -> dict:
+        p = {}
+        p["hidden"] = check_hidden_layer_sizes(self.hidden_layer_sizes)
+        p["activation"] = check_one_of("activation", self.activation, ACTIVATIONS)
+        self._check_output()
+        p["n_members"] = check_int("n_members", self.n_members, 1)
+        if not isinstance(self.bootstrap, (bool, np.bool_)):
+            raise TypeError(f"`bootstrap` must be True or False. Got {self.bootstrap!r}.")
+        p["alpha"] = check_float("alpha", self.alpha, 0.0)
+        if isinstance(self.optimizer, str):
+            p["optimizer"] = named_optimizer(self.optimizer)
+        elif isinstance(self.optimizer, optax.GradientTransformation):
+            p["optimizer"] = self.optimizer
+        else:
+            raise TypeError(
+                "`optimizer` must be a name ('adam', 'sgd', ...) or an optax.GradientTransformation. "
+                f"Got {self.optimizer!r}."
+            )
+        p["learning_rate"] = check_float("learning_rate", self.learning_rate, 0.0, open_min=True)
+        if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
+            check_int("batch_size", self.batch_size, 1)
+        p["max_iter"] = check_int("max_iter", self.max_iter, 1)
+        if not isinstance(self.early_stopping, (bool, np.bool_)):
+            raise TypeError(f"`early_stopping` must be True or False. Got {self.early_stopping!r}.")
+        p["validation_fraction"] = check_float(
+            "validation_fraction", self.validation_fraction, 0.0, 1.0, open_min=True, open_max=True
+        )
+        p["patience"] = None if self.n_iter_no_change is None else check_int(
+            "n_iter_no_change", self.n_iter_no_change, 1
+        )
+        p["tol"] = check_float("tol", self.tol, 0.0)
+        check_one_of("dtype", self.dtype, ("float32", "float64"))
+        if self.dtype == "float64" and not jax.config.jax_enable_x64:
+            raise ValueError(
+                "`dtype='float64'` needs 64-bit JAX: call "
+                "jax.config.update('jax_enable_x64', True) before fitting, or use dtype='float32'."
+            )
+        p["dtype"] = jnp.float64 if self.dtype == "float64" else jnp.float32
+        p["seed"] = check_random_state(self.random_state)
+        p["devices"] = check_devices(self.devices)
+        p["checkpoint"] = check_checkpoint(self.checkpoint, self.random_state)
+        if not (isinstance(self.stream, (bool, np.bool_)) or (isinstance(self.stream, str) and self.stream == "auto")):
+            raise ValueError(f"`stream` must be 'auto', True or False. Got {self.stream!r}.")
+        p["stream"] = self.stream if isinstance(self.stream, str) else bool(self.stream)
+        return p
+
+    # -- fitting ---------------------------------------------------------------------------
+    @staticmethod
+    def _training_input(X: Any) -> Any:
+        """:func:`check_input` and at least two rows."""
+        X = check_input(X)
+        if X.shape[0] < 2:
+            raise ValueError(f"`X` has n_samples={X.shape[0]}; at least 2 rows are needed to fit.")
+        return X
+
+    def _encode_training(self, X: Any) -> tuple[Encoder, np.ndarray]:
+        """Encode the (checked) training inputs: ``(encoder, Z)`` (rows the missing-value
+        policy keeps are ``encoder.kept_rows_``)."""
+        encoder = Encoder(self.categorical, None, self.missing, self.constant)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            Z = encoder.fit_transform(X)
+        return encoder, Z
+
+    def _train_members(self, p: dict, Z: np.ndarray, targets: np.ndarray, output: str, n_out: int,
+                       stratify: np.ndarray | None = None):
+        """Split off the validation rows (with ``early_stopping``; stratified by ``stratify``
+        when given), initialise every member, draw the bootstrap weights and train.
+        Returns ``(params, history)``."""
+        key = jax.random.PRNGKey(p["seed"])
+        key_init, key_shuffle, key_split = jax.random.split(key, 3)
+        X_val = y_val = None
+        if self.early_stopping:
+            idx = np.arange(Z.shape[0])
+            tr, va = train_test_split(
+                idx, test_size=p["validation_fraction"], random_state=int(jax.random.randint(key_split, (), 0, 2**31 - 1)),
+                stratify=stratify,
+            )
+            Z, X_val, targets, y_val = Z[tr], Z[va], targets[tr], targets[va]
+        n = Z.shape[0]
+        batch = min(200, -(-n // 8)) if self.batch_size == "auto" else min(int(self.batch_size), n)
+        sizes = (Z.shape[1], *p["hidden"], n_out)
+        member_keys = jax.random.split(key_init, p["n_members"])
+        params = init_members(member_keys, sizes, p["activation"], p["dtype"])
+
+        progress = (
+            ProgressBar(p["max_iter"], f"{type(self).__name__} epochs").callback() if self.verbose else None
+        )
+        weights = None
+        if self.bootstrap:
+            rng = np.random.default_rng(p["seed"])
+            weights = rng.multinomial(n, np.full(n, 1.0 / n), size=p["n_members"]).astype(float)
+        return train(
+            params, Z, targets, sample_weight=weights,
+            activation=p["activation"], output=output, optimizer=p["optimizer"],
+            learning_rate=p["learning_rate"], alpha=p["alpha"], batch_size=batch,
+            max_epochs=p["max_iter"], key=key_shuffle, X_val=X_val, y_val=y_val,
+            early_stopping=bool(self.early_stopping), tol=p["tol"], patience=p["patience"],
+            progress=progress, dtype=p["dtype"], devices=p["devices"], stream=p["stream"],
+            checkpoint=p["checkpoint"],
+        )[:2]
+
+    def _finish_fit(self, p: dict, X: Any, encoder: Encoder, network: Network, history: dict) -> None:
+        """Set the fitted attributes every estimator has, and warn when training did not settle."""
+        self.encoder_ = encoder
+        self.network_ = network
+        self.history_ = history
+        self.loss_curve_ = list(np.nanmean(history["train_loss"], axis=1))
+        self.n_iter_ = int(history["epochs_run"].max())
+        self.n_features_in_ = len(encoder.feature_names_in_)
+        if isinstance(X, pd.DataFrame):
+            self.feature_names_in_ = encoder.feature_names_in_
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        if p["patience"] is not None and not history["stopped"].all():
+            warnings.warn(
+                f"Training stopped at max_iter={p['max_iter']} epochs before the loss settled "
+                f"(tol={p['tol']}); raise max_iter or learning_rate for a converged fit.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+    # -- prediction ------------------------------------------------------------------------
+    def _check_is_fitted(self) -> None:
+        if not hasattr(self, "network_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
+                "appropriate arguments before using this estimator."
+            )
+
+    def _encode(self, X: Any) -> np.ndarray:
+        self._check_is_fitted()
+        X = check_input(X)
+        if not isinstance(X, pd.DataFrame) and X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+        return self.encoder_.transform(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+
+class ShallowNetClassifier(ClassifierMixin, _ShallowNetBase):
     """A small feed-forward classifier (or ensemble) on [0, 1]-encoded tabular inputs.
 
     Real columns are scaled to [0, 1] with the training range; object, categorical and boolean
@@ -216,65 +374,16 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
         self.checkpoint = checkpoint
         self.stream = stream
 
-    # -- validation ------------------------------------------------------------------------
-    def _validated(self) -> dict:
-        p = {}
-        p["hidden"] = check_hidden_layer_sizes(self.hidden_layer_sizes)
-        p["activation"] = check_one_of("activation", self.activation, ACTIVATIONS)
+    def _check_output(self) -> None:
         check_one_of("output", self.output, ("auto", "softmax", "sigmoid"))
-        p["n_members"] = check_int("n_members", self.n_members, 1)
-        if not isinstance(self.bootstrap, (bool, np.bool_)):
-            raise TypeError(f"`bootstrap` must be True or False. Got {self.bootstrap!r}.")
-        p["alpha"] = check_float("alpha", self.alpha, 0.0)
-        if isinstance(self.optimizer, str):
-            p["optimizer"] = named_optimizer(self.optimizer)
-        elif isinstance(self.optimizer, optax.GradientTransformation):
-            p["optimizer"] = self.optimizer
-        else:
-            raise TypeError(
-                "`optimizer` must be a name ('adam', 'sgd', ...) or an optax.GradientTransformation. "
-                f"Got {self.optimizer!r}."
-            )
-        p["learning_rate"] = check_float("learning_rate", self.learning_rate, 0.0, open_min=True)
-        if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
-            check_int("batch_size", self.batch_size, 1)
-        p["max_iter"] = check_int("max_iter", self.max_iter, 1)
-        if not isinstance(self.early_stopping, (bool, np.bool_)):
-            raise TypeError(f"`early_stopping` must be True or False. Got {self.early_stopping!r}.")
-        p["validation_fraction"] = check_float(
-            "validation_fraction", self.validation_fraction, 0.0, 1.0, open_min=True, open_max=True
-        )
-        p["patience"] = None if self.n_iter_no_change is None else check_int(
-            "n_iter_no_change", self.n_iter_no_change, 1
-        )
-        p["tol"] = check_float("tol", self.tol, 0.0)
-        check_one_of("dtype", self.dtype, ("float32", "float64"))
-        if self.dtype == "float64" and not jax.config.jax_enable_x64:
-            raise ValueError(
-                "`dtype='float64'` needs 64-bit JAX: call "
-                "jax.config.update('jax_enable_x64', True) before fitting, or use dtype='float32'."
-            )
-        p["dtype"] = jnp.float64 if self.dtype == "float64" else jnp.float32
-        p["seed"] = check_random_state(self.random_state)
-        p["devices"] = check_devices(self.devices)
-        p["checkpoint"] = check_checkpoint(self.checkpoint, self.random_state)
-        if not (isinstance(self.stream, (bool, np.bool_)) or (isinstance(self.stream, str) and self.stream == "auto")):
-            raise ValueError(f"`stream` must be 'auto', True or False. Got {self.stream!r}.")
-        p["stream"] = self.stream if isinstance(self.stream, str) else bool(self.stream)
-        return p
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, X: Any, y: Any) -> "ShallowNetClassifier":
         """Encode ``X``, train every member on ``y``, and return ``self``."""
         p = self._validated()
-        X = check_input(X)
-        if X.shape[0] < 2:
-            raise ValueError(f"`X` has n_samples={X.shape[0]}; at least 2 rows are needed to fit.")
+        X = self._training_input(X)
         classes, y_index = check_target(y, X.shape[0])
-        encoder = Encoder(self.categorical, None, self.missing, self.constant)
-        with warnings.catch_warnings():
-            warnings.simplefilter("always")
-            Z = encoder.fit_transform(X)
+        encoder, Z = self._encode_training(X)
         y_index = y_index[encoder.kept_rows_]
         classes_kept = np.unique(y_index)
         if len(classes_kept) < 2:
@@ -286,79 +395,15 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
         if output == "sigmoid" and K != 2:
             raise ValueError(f"`output='sigmoid'` is for two classes; `y` has {K}. Use 'softmax'.")
         n_out = 1 if output == "sigmoid" else K
-
-        key = jax.random.PRNGKey(p["seed"])
-        key_init, key_shuffle, key_split = jax.random.split(key, 3)
-        X_val = y_val = None
-        if self.early_stopping:
-            idx = np.arange(Z.shape[0])
-            counts = np.bincount(y_index, minlength=K)
-            stratify = y_index if counts[counts > 0].min() >= 2 else None
-            tr, va = train_test_split(
-                idx, test_size=p["validation_fraction"], random_state=int(jax.random.randint(key_split, (), 0, 2**31 - 1)),
-                stratify=stratify,
-            )
-            Z, X_val, y_index, y_val = Z[tr], Z[va], y_index[tr], y_index[va]
-        n = Z.shape[0]
-        batch = min(200, -(-n // 8)) if self.batch_size == "auto" else min(int(self.batch_size), n)
-        sizes = (Z.shape[1], *p["hidden"], n_out)
-        member_keys = jax.random.split(key_init, p["n_members"])
-        params = init_members(member_keys, sizes, p["activation"], p["dtype"])
-
-        progress = (
-            ProgressBar(p["max_iter"], f"{type(self).__name__} epochs").callback() if self.verbose else None
-        )
-        weights = None
-        if self.bootstrap:
-            rng = np.random.default_rng(p["seed"])
-            weights = rng.multinomial(n, np.full(n, 1.0 / n), size=p["n_members"]).astype(float)
-        params, history, _ = train(
-            params, Z, y_index, sample_weight=weights,
-            activation=p["activation"], output=output, optimizer=p["optimizer"],
-            learning_rate=p["learning_rate"], alpha=p["alpha"], batch_size=batch,
-            max_epochs=p["max_iter"], key=key_shuffle, X_val=X_val, y_val=y_val,
-            early_stopping=bool(self.early_stopping), tol=p["tol"], patience=p["patience"],
-            progress=progress, dtype=p["dtype"], devices=p["devices"], stream=p["stream"],
-            checkpoint=p["checkpoint"],
-        )
-        self.encoder_ = encoder
+        counts = np.bincount(y_index, minlength=K)
+        stratify = y_index if counts[counts > 0].min() >= 2 else None
+        params, history = self._train_members(p, Z, y_index, output, n_out, stratify)
         self.classes_ = classes
-        self.network_ = Network(params, p["activation"], output, classes, encoder.variables_, encoder)
-        self.history_ = history
-        self.loss_curve_ = list(np.nanmean(history["train_loss"], axis=1))
-        self.n_iter_ = int(history["epochs_run"].max())
-        self.n_features_in_ = len(encoder.feature_names_in_)
-        if isinstance(X, pd.DataFrame):
-            self.feature_names_in_ = encoder.feature_names_in_
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
-        if p["patience"] is not None and not history["stopped"].all():
-            warnings.warn(
-                f"Training stopped at max_iter={p['max_iter']} epochs before the loss settled "
-                f"(tol={p['tol']}); raise max_iter or learning_rate for a converged fit.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
+        network = Network(params, p["activation"], output, classes, encoder.variables_, encoder)
+        self._finish_fit(p, X, encoder, network, history)
         return self
 
     # -- prediction ------------------------------------------------------------------------
-    def _check_is_fitted(self) -> None:
-        if not hasattr(self, "network_"):
-            raise NotFittedError(
-                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
-                "appropriate arguments before using this estimator."
-            )
-
-    def _encode(self, X: Any) -> np.ndarray:
-        self._check_is_fitted()
-        X = check_input(X)
-        if not isinstance(X, pd.DataFrame) and X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
-                f"{self.n_features_in_} features as input."
-            )
-        return self.encoder_.transform(X)
-
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities averaged over members, shape ``(n_samples, n_classes)``."""
         Z = self._encode(X)
@@ -379,9 +424,159 @@ class ShallowNetClassifier(ClassifierMixin, BaseEstimator):
         Z = self._encode(X)
         return self.network_.member_proba(Z, encoded=True, devices=self.devices)
 
+
+def check_regression_target(y: Any, n_rows: int) -> np.ndarray:
+    """Validate a numeric target: float64 ``(n,)`` or ``(n, T)``, finite, one row per case."""
+    if y is None:
+        raise ValueError("ShallowNetRegressor requires y to be passed, but the target y is None.")
+    arr = np.asarray(y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y)
+    if arr.ndim not in (1, 2):
+        raise ValueError(f"`y` must be 1-D (n_samples,) or 2-D (n_samples, n_targets). Got shape {arr.shape}.")
+    if arr.shape[0] != n_rows:
+        raise ValueError(f"`X` has {n_rows} rows but `y` has {arr.shape[0]}; they must match.")
+    if arr.ndim == 2 and arr.shape[1] == 0:
+        raise ValueError("`y` has no target columns.")
+    if arr.dtype.kind not in "biuf":
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"`y` must be numeric for a regressor. Got dtype {arr.dtype}; use "
+                "ShallowNetClassifier for class labels."
+            ) from None
+    arr = arr.astype(np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("`y` contains NaN or infinity; every row needs a finite target.")
+    return arr
+
+
+class ShallowNetRegressor(RegressorMixin, _ShallowNetBase):
+    """A small feed-forward regression network (or ensemble) on [0, 1]-encoded tabular inputs.
+
+    The inputs are encoded as for :class:`ShallowNetClassifier`; the network is
+    ``x -> s(x W1 + b1) -> ... -> z`` with a linear output, one unit per target column. The
+    target is standardised for training, ``u = (y - mean) / sd`` per column (the training
+    rows' mean and sd, ddof 0; a constant column keeps sd 1), and the network minimises
+
+        mean_n sum_t (z_nt - u_nt)^2 / (2 T) + alpha / 2 * sum_l ||W_l||^2
+
+    (:mod:`shallownet.training.loop`). After training the standardisation is folded into the
+    output layer (``V <- V sd``, ``c <- c sd + mean``), so ``network_`` and every
+    interpretation of it speak in the target's raw units. ``history_`` and ``loss_curve_``
+    are on the standardised scale (1/2 the mean squared error in sds squared).
+
+    Parameters
+    ----------
+    hidden_layer_sizes, activation, n_members, bootstrap, alpha, optimizer, learning_rate,
+    batch_size, max_iter, early_stopping, validation_fraction, n_iter_no_change, tol,
+    categorical, missing, constant, dtype, random_state, verbose, devices, checkpoint, stream :
+        As for :class:`ShallowNetClassifier` (the validation split is not stratified). The
+        penalty ``alpha`` acts on the standardised problem.
+
+    Attributes
+    ----------
+    network_ : Network
+        Linear output, raw target units; ``network_.classes`` holds the target names.
+    target_mean_, target_scale_ : ndarray (T,)
+        The standardisation of the training target.
+    n_targets_ : int
+    encoder_, n_features_in_, feature_names_in_, history_, loss_curve_, n_iter_ :
+        As for :class:`ShallowNetClassifier`.
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(8,),
+        activation="logistic",
+        n_members=1,
+        bootstrap=False,
+        alpha=1e-4,
+        optimizer="adam",
+        learning_rate=0.01,
+        batch_size="auto",
+        max_iter=300,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        categorical=None,
+        missing="error",
+        constant="error",
+        dtype="float32",
+        random_state=None,
+        verbose=False,
+        devices="auto",
+        checkpoint=None,
+        stream="auto",
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.n_members = n_members
+        self.bootstrap = bootstrap
+        self.alpha = alpha
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.categorical = categorical
+        self.missing = missing
+        self.constant = constant
+        self.dtype = dtype
+        self.random_state = random_state
+        self.verbose = verbose
+        self.devices = devices
+        self.checkpoint = checkpoint
+        self.stream = stream
+
+    def fit(self, X: Any, y: Any) -> "ShallowNetRegressor":
+        """Encode ``X``, standardise ``y``, train every member and return ``self``."""
+        p = self._validated()
+        X = self._training_input(X)
+        target = check_regression_target(y, X.shape[0])
+        names = (
+            [str(c) for c in y.columns] if isinstance(y, pd.DataFrame)
+            else [str(y.name)] if isinstance(y, pd.Series) and y.name is not None
+            else None
+        )
+        one = target.ndim == 1
+        Y = target[:, None] if one else target
+        encoder, Z = self._encode_training(X)
+        Y = Y[encoder.kept_rows_]
+        mean = Y.mean(axis=0)
+        scale = Y.std(axis=0)
+        scale = np.where(scale > 0, scale, 1.0)
+        params, history = self._train_members(p, Z, (Y - mean) / scale, "linear", Y.shape[1])
+        last = params[-1]
+        dtype = last.W.dtype
+        s, m = jnp.asarray(scale, dtype), jnp.asarray(mean, dtype)
+        params = params[:-1] + (type(last)(last.W * s[None, None, :], last.b * s[None, :] + m[None, :]),)
+        if names is None:
+            names = ["y"] if Y.shape[1] == 1 else [f"y{t}" for t in range(Y.shape[1])]
+        self.target_mean_, self.target_scale_ = mean, scale
+        self.n_targets_ = Y.shape[1]
+        self._single_target = one
+        network = Network(params, p["activation"], "linear", np.asarray(names), encoder.variables_, encoder)
+        self._finish_fit(p, X, encoder, network, history)
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predictions averaged over members, raw target units: ``(n_samples,)`` for a 1-D
+        training target, ``(n_samples, n_targets)`` otherwise."""
+        Z = self._encode(X)
+        values = self.network_.member_proba(Z, encoded=True, devices=self.devices).mean(axis=0)
+        values = values.astype(np.float64)
+        return values[:, 0] if getattr(self, "_single_target", values.shape[1] == 1) else values
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.categorical = True
-        tags.input_tags.string = True
-        tags.non_deterministic = self.random_state is None
+        tags.target_tags.multi_output = True  # one linear unit per target column
         return tags
+
+    def member_predict(self, X: Any) -> np.ndarray:
+        """Every member's predictions, shape ``(n_members, n_samples, n_targets)``."""
+        Z = self._encode(X)
+        return self.network_.member_proba(Z, encoded=True, devices=self.devices)
