@@ -40,11 +40,11 @@ BLOCK_BYTES = 32 << 20
 def _training_bytes(X, y, sample_weight, X_val, y_val, dtype) -> int:
     """Bytes the training arrays take on a device in the training dtype."""
     item = np.dtype(dtype).itemsize
-    total = int(np.prod(np.shape(X))) * item + int(np.prod(np.shape(y))) * max(4, item)
+    total = int(np.prod(np.shape(X))) * item + int(np.prod(np.shape(y))) * 4
     if sample_weight is not None:
         total += int(np.prod(np.shape(sample_weight))) * item
     if X_val is not None:
-        total += int(np.prod(np.shape(X_val))) * item + int(np.prod(np.shape(y_val))) * max(4, item)
+        total += int(np.prod(np.shape(X_val))) * item + int(np.prod(np.shape(y_val))) * 4
     return total
 
 
