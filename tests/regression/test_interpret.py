@@ -248,3 +248,15 @@ def test_randomisation_test_on_a_regression_network(data):
     res = si.olden_test(net, X, y, n_permutations=9, max_iter=20, random_state=0)
     assert res.null.shape == (9, 4, 1)
     assert res.p_values[0, 0] == pytest.approx(0.1)
+
+
+def test_regression_influence_kernel_compiles_once_for_repeated_calls(data):
+    from shallownet.interpret.flips import regression_influence_chunk
+
+    X, y, enc = data
+    net, _, _ = _net(enc, (4,), n_out=1)
+    si.expected_influence(net, X, y, n_grid=11)
+    size = regression_influence_chunk._cache_size()
+    X2, y2 = X.sample(frac=1.0, random_state=3), y[::-1]
+    si.expected_influence(net, X2, y2, n_grid=11)
+    assert regression_influence_chunk._cache_size() == size
