@@ -73,6 +73,8 @@ def check_model_options(args) -> tuple[int, ...]:
 
 def read_csv(path: str) -> pd.DataFrame:
     """Read a CSV with its delimiter inferred (quoted fields may hold the delimiter)."""
+    if Path(path).is_dir():
+        raise UsageError(f"DATA must be a CSV file; {path} is a folder")
     try:
         return pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig")
     except FileNotFoundError:
@@ -146,12 +148,14 @@ class StepProgress:
 
 def run(args: argparse.Namespace) -> int:
     from ..analysis import analyze
-    from ..report.build import findings, write_analysis
+    from ..report.build import check_destination, findings, write_analysis
 
     hidden = check_model_options(args)
     out = Path(args.out)
-    if out.exists() and not args.force:
-        raise UsageError(f"{out} exists; pass --force to replace it")
+    try:
+        check_destination(out, args.force)  # before the run, not after it
+    except FileExistsError as exc:
+        raise UsageError(str(exc).replace(" (force=True)", "").replace(" / force=True", "")) from None
     X, y, source, notes = load_table(args)
     steps = StepProgress(args.quiet)
     analysis = analyze(

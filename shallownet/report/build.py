@@ -3,8 +3,9 @@
 The folder holds ``index.html`` (readable offline), ``figures/*.png``, ``tables/*.csv`` (every
 table in full), ``results.json`` (schema :data:`RESULTS_SCHEMA`, version
 :data:`SCHEMA_VERSION`) and ``model.npz`` (the fitted ensemble, :func:`shallownet.load`).
-:func:`write_analysis` writes into a temporary sibling folder and renames it at the end, so an
-interrupted run leaves no half report, and it never replaces an existing folder unless asked.
+:func:`write_analysis` writes into a hidden sibling folder and moves it in with one atomic rename
+at the end (:mod:`shallownet.report.publish`), so an interrupted or killed run leaves no half
+report, and it never replaces an existing folder unless asked.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import datetime as _dt
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -387,23 +387,108 @@ def results_json(a) -> dict:
     return doc
 
 
-def write_analysis(a, folder: str | os.PathLike, force: bool = False) -> Path:
-    """Write the report folder atomically; refuse an existing ``folder`` unless ``force``."""
-    from ..io import save
+class _Interrupts:
+    """Ctrl-C while the report is written always stops the run.
 
+    A SIGINT raises KeyboardInterrupt wherever Python happens to be, and where that is a
+    finaliser or a callback the exception is printed and dropped (the run then went on and
+    exited 0). Here the handler also records the signal, and :meth:`check`, called between
+    the files, raises it again. Only the main thread can install handlers; elsewhere this
+    does nothing.
+    """
+
+    def __init__(self):
+        self.seen = False
+        self.previous = None
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        self.seen = True
+        raise KeyboardInterrupt
+
+    def check(self) -> None:
+        if self.seen:
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc):
+        import signal
+
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+        self.check()
+        return False
+
+
+def check_destination(folder: str | os.PathLike, force: bool) -> Path:
+    """Refuse, before anything runs, a destination that :func:`write_analysis` would refuse."""
     folder = Path(folder)
-    if folder.exists() and not force:
-        raise FileExistsError(f"{folder} exists; pass --force (force=True) to replace it.")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
-    try:
-        build_report(a).write(tmp)
-        (tmp / "results.json").write_text(json.dumps(results_json(a), indent=2), encoding="utf-8")
-        save(a.model, tmp / "model.npz")
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    if os.path.lexists(folder):
+        if folder.is_symlink() or not folder.is_dir():
+            raise FileExistsError(f"{folder} exists and is not a folder; give the path of a report folder "
+                                  "(an existing file is never replaced, even with --force / force=True).")
+        if not force:
+            raise FileExistsError(f"{folder} exists; pass --force (force=True) to replace it.")
+    for parent in folder.absolute().parents:
+        if os.path.lexists(parent):
+            if not parent.is_dir():
+                raise FileExistsError(f"{parent} is a file, so the report folder {folder} cannot be created in it.")
+            break
     return folder
+
+
+def write_analysis(a, folder: str | os.PathLike, force: bool = False) -> Path:
+    """Write the report folder atomically; refuse an existing ``folder`` unless ``force``.
+
+    Everything is written into a hidden sibling folder first and moved in at the end by
+    :func:`shallownet.report.publish.publish`: without ``force`` nothing that exists at
+    ``folder`` is ever removed (also when it appears while the report is drawn), and with
+    ``force`` the old report is swapped out in one step, so that a kill at any moment leaves
+    the complete old or the complete new report. Folders left by a killed run are cleaned up
+    (or put back) first, with a warning naming them. Ctrl-C stops the run.
+    """
+    import warnings
+
+    from ..io import save
+    from .publish import publish, recover, sibling
+
+    folder = check_destination(folder, force)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    for note in recover(folder):
+        warnings.warn(note, stacklevel=2)
+    folder = check_destination(folder, force)  # a report put back by recover() counts
+    with _Interrupts() as interrupts:
+        tmp = sibling(folder, "new")
+        try:
+            report = build_report(a)
+            interrupts.check()
+            report.write(tmp, tick=interrupts.check)
+            (tmp / "results.json").write_text(json.dumps(results_json(a), indent=2), encoding="utf-8")
+            interrupts.check()
+            save(a.model, tmp / "model.npz")
+            interrupts.check()
+            try:
+                publish(tmp, folder, force)
+            except FileExistsError:
+                kept = _free_name(folder)
+                os.rename(tmp, kept)
+                raise FileExistsError(
+                    f"{folder} appeared while the report was being written (another run?); it was left "
+                    f"untouched and this report was written to {kept} instead.") from None
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    return folder
+
+
+def _free_name(folder: Path) -> Path:
+    k = 2
+    while os.path.lexists(folder.with_name(f"{folder.name}-{k}")):
+        k += 1
+    return folder.with_name(f"{folder.name}-{k}")

@@ -94,8 +94,11 @@ class Report:
         self.sections.append(sec)
         return sec
 
-    def write(self, folder: str | Path, dpi: int = 110) -> list[Path]:
-        """Write ``index.html``, the figures and the tables into ``folder`` (created)."""
+    def write(self, folder: str | Path, dpi: int = 110, tick=None) -> list[Path]:
+        """Write ``index.html``, the figures and the tables into ``folder`` (created).
+
+        ``tick``, when given, is called after each file (a place to stop an interrupted run).
+        """
         import matplotlib.pyplot as plt
 
         folder = Path(folder)
@@ -137,6 +140,8 @@ class Report:
                     path = folder / "tables" / f"{name}.csv"
                     frame.to_csv(path, index=False)
                     written.append(path)
+                    if tick is not None:
+                        tick()
                     shown = frame.head(max_rows)
                     table_html = shown.to_html(
                         index=False, border=0, na_rep="",
@@ -155,6 +160,8 @@ class Report:
                     fig.savefig(path, dpi=dpi, bbox_inches="tight")
                     plt.close(fig)
                     written.append(path)
+                    if tick is not None:
+                        tick()
                     parts.append(
                         f'<figure><img src="figures/{name}.png" alt="{html.escape(caption or name)}">'
                         f"<figcaption>{html.escape(caption)}</figcaption></figure>"
