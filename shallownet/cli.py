@@ -21,15 +21,23 @@ COMMANDS = ("analyze", "compare", "bottleneck")
 
 
 def enable_compilation_cache() -> Path | None:
-    """Turn on JAX's persistent compilation cache in a per-user folder.
+    """Turn on JAX's persistent compilation cache where it is safe and asked for.
 
-    ``$SHALLOWNET_CACHE_DIR`` or ``$XDG_CACHE_HOME/shallownet/jax`` (default
-    ``~/.cache/shallownet/jax``); set ``SHALLOWNET_CACHE_DIR=off`` to disable it.
+    ``$SHALLOWNET_CACHE_DIR`` names the folder and turns the cache on for any backend;
+    ``off`` turns it off. Unset, the cache is used on a GPU only, in
+    ``$XDG_CACHE_HOME/shallownet/jax`` (default ``~/.cache/shallownet/jax``): on CPU,
+    loading executables back from the cache crashed the process (a segmentation fault in
+    ``compilation_cache.get_executable_and_time``, jax 0.4-0.7 on Linux), so CPU users opt
+    in explicitly. Returns the folder in use, or ``None``.
     """
     folder = os.environ.get("SHALLOWNET_CACHE_DIR")
     if folder == "off":
         return None
     if folder is None:
+        import jax
+
+        if jax.default_backend() == "cpu":
+            return None
         base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
         folder = os.path.join(base, "shallownet", "jax")
     path = Path(folder)

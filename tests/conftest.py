@@ -3,12 +3,15 @@
 * 64-bit JAX is on, so tests can ask for float64 where a tolerance demands it; the library
   casts to its own dtype (float32 by default) explicitly, so the float32 path is exercised too.
 * Implicit rank promotion raises.
+* The commands' persistent compilation cache is off.
 * A test that touches NumPy's global random state fails (use explicit Generators).
 """
 
 import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# JAX's persistent cache is process-wide once a command turns it on; keep it off in tests
+os.environ["SHALLOWNET_CACHE_DIR"] = "off"
 
 import jax
 import numpy as np

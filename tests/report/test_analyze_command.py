@@ -21,11 +21,6 @@ from .browser import find_chromium, inspect_page
 QUICK = ["--quiet", "--members", "2", "--epochs", "150", "--bootstrap", "100"]
 
 
-@pytest.fixture(autouse=True)
-def cache_dir(monkeypatch, tmp_path_factory):
-    monkeypatch.setenv("SHALLOWNET_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "jax-cache"))
-
-
 @pytest.fixture(scope="module")
 def penguins_report(tmp_path_factory):
     out = tmp_path_factory.mktemp("penguins") / "report"
