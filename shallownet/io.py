@@ -89,7 +89,7 @@ def save(model: Any, path: str | os.PathLike, overwrite: bool = False) -> Path:
             params["optimizer"] = None  # a custom optax object cannot be written as JSON
         estimator_params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()}
         extra = {
-            "n_iter": model.n_iter_,
+            "convergence": model.convergence_.to_json(),
             "loss_curve": [float(x) for x in model.loss_curve_],
             "fitted_on_frame": hasattr(model, "feature_names_in_"),
         }
@@ -216,6 +216,11 @@ def load(path: str | os.PathLike):
     model.n_features_in_ = len(encoder.feature_names_in_)
     if meta["extra"].get("fitted_on_frame"):
         model.feature_names_in_ = encoder.feature_names_in_
-    model.n_iter_ = meta["extra"].get("n_iter")
+    from .training.convergence import Convergence
+
+    convergence = Convergence.from_json(meta["extra"]["convergence"])
+    model.convergence_, model.optimizer_ = convergence, convergence.optimizer
+    model.n_iter_, model.converged_ = convergence.n_iter, convergence.converged
+    model.objective_, model.grad_norm_ = convergence.objective, convergence.grad_norm
     model.loss_curve_ = meta["extra"].get("loss_curve", [])
     return model

@@ -60,7 +60,8 @@ def row_losses(z, y, output: str):
 
 def member_loss(params, x, y, w, alpha, activation: str, output: str):
     """Penalised weighted mean cross-entropy (half squared error for a linear output) of ONE
-    member (module docstring of :mod:`shallownet.training.loop`)."""
+    member, ``sum_n w_n loss_n / sum_n w_n + alpha/2 sum_l ||W_l||^2`` (biases are not
+    penalised; module docstring of :mod:`shallownet.training.loop`)."""
     nll = row_losses(logits(params, x, activation), y, output)
     total = jnp.sum(w)
     data = jnp.sum(w * nll) / jnp.where(total > 0, total, 1)

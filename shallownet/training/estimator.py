@@ -28,7 +28,16 @@ from ..devices import check_devices
 from ..data.encoder import Encoder
 from ..models.layers import ACTIVATIONS, init_members
 from ..models.network import Network
+from .convergence import Convergence, objective_and_gradient_norm
+from .lbfgs import GTOL, fit_lbfgs
 from .loop import named_optimizer, train
+from .streaming import STREAM_BYTES, _training_bytes
+
+AUTO_LBFGS_MAX_VALUES = 2_000_000
+"""``optimizer="auto"`` fits with L-BFGS while the training matrix has at most this many
+encoded values (rows x columns) and is not streamed, with Adam otherwise. Measured with
+``python -m benchmarks.bench_training --optimizers`` (theory/training.md): below it a full-batch
+L-BFGS fit reaches the optimum in about the time Adam's default epochs take."""
 
 
 def check_input(X: Any) -> Any:
@@ -100,15 +109,20 @@ class _ShallowNetBase(BaseEstimator):
         if not isinstance(self.bootstrap, (bool, np.bool_)):
             raise TypeError(f"`bootstrap` must be True or False. Got {self.bootstrap!r}.")
         p["alpha"] = check_float("alpha", self.alpha, 0.0)
-        if isinstance(self.optimizer, str):
+        if isinstance(self.optimizer, str) and self.optimizer in ("auto", "lbfgs"):
+            p["optimizer"] = self.optimizer
+        elif isinstance(self.optimizer, str):
             p["optimizer"] = named_optimizer(self.optimizer)
         elif isinstance(self.optimizer, optax.GradientTransformation):
             p["optimizer"] = self.optimizer
         else:
             raise TypeError(
-                "`optimizer` must be a name ('adam', 'sgd', ...) or an optax.GradientTransformation. "
-                f"Got {self.optimizer!r}."
+                "`optimizer` must be 'auto', 'lbfgs', a minibatch optimizer's name ('adam', "
+                f"'sgd', ...) or an optax.GradientTransformation. Got {self.optimizer!r}."
             )
+        p["n_init"] = check_int("n_init", self.n_init, 1)
+        p["gtol"] = check_float("gtol", self.gtol, 0.0, open_min=True)
+        p["ftol"] = None if self.ftol is None else check_float("ftol", self.ftol, 0.0)
         p["learning_rate"] = check_float("learning_rate", self.learning_rate, 0.0, open_min=True)
         if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
             check_int("batch_size", self.batch_size, 1)
@@ -155,11 +169,31 @@ class _ShallowNetBase(BaseEstimator):
             Z = encoder.fit_transform(X)
         return encoder, Z
 
+    def _optimizer_name(self, p: dict, Z: np.ndarray, n_targets: int) -> str:
+        """Resolve ``optimizer``: "lbfgs", or the name of a minibatch optimiser ("custom"
+        for an optax transformation). "auto" picks L-BFGS for training matrices of at most
+        :data:`AUTO_LBFGS_MAX_VALUES` encoded values that are not streamed."""
+        opt = p["optimizer"]
+        streamed = p["stream"] is True or (
+            p["stream"] == "auto" and _training_bytes(Z, np.empty(n_targets), None, None, None, p["dtype"]) > STREAM_BYTES
+        )
+        if opt == "lbfgs" and p["stream"] is True:
+            raise ValueError(
+                "`optimizer='lbfgs'` takes full-batch steps and needs the training data on the "
+                "device; it cannot be combined with stream=True. Use optimizer='adam' to stream."
+            )
+        if opt == "auto":
+            return "lbfgs" if (Z.size <= AUTO_LBFGS_MAX_VALUES and not streamed) else "adam"
+        if opt == "lbfgs":
+            return opt
+        return self.optimizer if isinstance(self.optimizer, str) else "custom"
+
     def _train_members(self, p: dict, Z: np.ndarray, targets: np.ndarray, output: str, n_out: int,
                        stratify: np.ndarray | None = None):
         """Split off the validation rows (with ``early_stopping``; stratified by ``stratify``
-        when given), initialise every member, draw the bootstrap weights and train.
-        Returns ``(params, history)``."""
+        when given), initialise every member ``n_init`` times, draw the bootstrap weights,
+        train all ``n_members * n_init`` networks together and keep, per member, the start
+        with the lowest penalised objective. Returns ``(params, history, convergence)``."""
         key = jax.random.PRNGKey(p["seed"])
         key_init, key_shuffle, key_split = jax.random.split(key, 3)
         X_val = y_val = None
@@ -171,47 +205,78 @@ class _ShallowNetBase(BaseEstimator):
             )
             Z, X_val, targets, y_val = Z[tr], Z[va], targets[tr], targets[va]
         n = Z.shape[0]
-        batch = min(200, -(-n // 8)) if self.batch_size == "auto" else min(int(self.batch_size), n)
+        name = self._optimizer_name(p, Z, targets.size)
+        M, R = p["n_members"], p["n_init"]
         sizes = (Z.shape[1], *p["hidden"], n_out)
-        member_keys = jax.random.split(key_init, p["n_members"])
-        params = init_members(member_keys, sizes, p["activation"], p["dtype"])
-
+        # Start r of member m is network m * R + r; with R = 1 the keys are those of before.
+        params = init_members(jax.random.split(key_init, M * R), sizes, p["activation"], p["dtype"])
+        unit = "iterations" if name == "lbfgs" else "epochs"
         progress = (
-            ProgressBar(p["max_iter"], f"{type(self).__name__} epochs").callback() if self.verbose else None
+            ProgressBar(p["max_iter"], f"{type(self).__name__} {unit}").callback() if self.verbose else None
         )
         weights = None
         if self.bootstrap:
             rng = np.random.default_rng(p["seed"])
-            weights = rng.multinomial(n, np.full(n, 1.0 / n), size=p["n_members"]).astype(float)
-        return train(
-            params, Z, targets, sample_weight=weights,
-            activation=p["activation"], output=output, optimizer=p["optimizer"],
-            learning_rate=p["learning_rate"], alpha=p["alpha"], batch_size=batch,
-            max_epochs=p["max_iter"], key=key_shuffle, X_val=X_val, y_val=y_val,
-            early_stopping=bool(self.early_stopping), tol=p["tol"], patience=p["patience"],
-            progress=progress, dtype=p["dtype"], devices=p["devices"], stream=p["stream"],
+            weights = rng.multinomial(n, np.full(n, 1.0 / n), size=M).astype(float)
+            weights = np.repeat(weights, R, axis=0)
+        common = dict(
+            sample_weight=weights, activation=p["activation"], output=output, alpha=p["alpha"],
+            X_val=X_val, y_val=y_val, early_stopping=bool(self.early_stopping), tol=p["tol"],
+            patience=p["patience"], progress=progress, dtype=p["dtype"], devices=p["devices"],
             checkpoint=p["checkpoint"],
-        )[:2]
+        )
+        if name == "lbfgs":
+            params, history = fit_lbfgs(
+                params, Z, targets, max_iter=p["max_iter"], gtol=p["gtol"], ftol=p["ftol"], **common
+            )
+            objective, grad_norm = history.pop("objective"), history.pop("grad_norm")
+            n_iter, reason, converged = history.pop("n_iter"), history.pop("reason"), history.pop("converged")
+        else:
+            batch = min(200, -(-n // 8)) if self.batch_size == "auto" else min(int(self.batch_size), n)
+            optimizer = named_optimizer(name) if p["optimizer"] == "auto" else p["optimizer"]
+            params, history = train(
+                params, Z, targets, optimizer=optimizer, learning_rate=p["learning_rate"],
+                batch_size=batch, max_epochs=p["max_iter"], key=key_shuffle, stream=p["stream"], **common,
+            )[:2]
+            objective, grad_norm = objective_and_gradient_norm(
+                params, Z, targets, weights, p["alpha"], activation=p["activation"], output=output
+            )
+            n_iter, converged = history.pop("epochs_run"), history.pop("stopped")
+            settled = "validation" if self.early_stopping else "loss settled"
+            reason = np.where(converged, settled, "max_iter")
+        keep = np.arange(M) * R + np.argmin(np.asarray(objective).reshape(M, R), axis=1)
+        params = jax.tree_util.tree_map(lambda a: a[keep], params)
+        history = {k: v[:, keep] for k, v in history.items()}
+        convergence = Convergence(
+            optimizer=name, n_iter=np.asarray(n_iter)[keep].astype(int), reason=np.asarray(reason)[keep],
+            converged=np.asarray(converged)[keep].astype(bool), objective=np.asarray(objective)[keep],
+            grad_norm=np.asarray(grad_norm)[keep], max_iter=p["max_iter"], gtol=p["gtol"],
+        )
+        return params, history, convergence
 
-    def _finish_fit(self, p: dict, X: Any, encoder: Encoder, network: Network, history: dict) -> None:
-        """Set the fitted attributes every estimator has, and warn when training did not settle."""
+    def _finish_fit(self, p: dict, X: Any, encoder: Encoder, network: Network, history: dict,
+                    convergence: Convergence) -> None:
+        """Set the fitted attributes every estimator has, and warn when a member did not
+        converge (except for a minibatch fit asked to run exactly ``max_iter`` epochs)."""
         self.encoder_ = encoder
         self.network_ = network
         self.history_ = history
-        self.loss_curve_ = list(np.nanmean(history["train_loss"], axis=1))
-        self.n_iter_ = int(history["epochs_run"].max())
+        self.loss_curve_ = list(np.nanmean(history["train_loss"], axis=1)) if history["train_loss"].size else []
+        self.optimizer_ = convergence.optimizer
+        self.convergence_ = convergence
+        self.n_iter_ = convergence.n_iter
+        self.converged_ = convergence.converged
+        self.objective_ = convergence.objective
+        self.grad_norm_ = convergence.grad_norm
         self.n_features_in_ = len(encoder.feature_names_in_)
         if isinstance(X, pd.DataFrame):
             self.feature_names_in_ = encoder.feature_names_in_
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
-        if p["patience"] is not None and not history["stopped"].all():
-            warnings.warn(
-                f"Training stopped at max_iter={p['max_iter']} epochs before the loss settled "
-                f"(tol={p['tol']}); raise max_iter or learning_rate for a converged fit.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+        fixed_epochs = convergence.optimizer != "lbfgs" and p["patience"] is None
+        message = convergence.warning()
+        if message is not None and not fixed_epochs:
+            warnings.warn(message, ConvergenceWarning, stacklevel=3)
 
     # -- prediction ------------------------------------------------------------------------
     def _check_is_fitted(self) -> None:
@@ -220,6 +285,21 @@ class _ShallowNetBase(BaseEstimator):
                 f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
                 "appropriate arguments before using this estimator."
             )
+
+    def summary(self, digits: int = 6) -> str:
+        """The fitted model in a few lines: its layout, the optimiser and every member's
+        convergence evidence (stop reason, iterations, final objective and gradient norm; a
+        member that did not converge is marked)."""
+        self._check_is_fitted()
+        net = self.network_
+        sizes = " -> ".join(str(k) for k in (net.n_inputs, *net.hidden_sizes, net.n_outputs))
+        head = (f"{type(self).__name__}: {sizes} units, activation {net.activation}, output "
+                f"{net.output}, {net.n_members} member(s), alpha {self.alpha:g}")
+        table = self.convergence_.to_frame()
+        table["converged"] = np.where(table["converged"], "yes", "NO")
+        with pd.option_context("display.width", 120):
+            body = table.to_string(index=False, float_format=lambda v: f"{v:.{digits}g}")
+        return f"{head}\n{self.convergence_.title}\n{body}"
 
     def _encode(self, X: Any) -> np.ndarray:
         self._check_is_fitted()
@@ -264,17 +344,25 @@ class ShallowNetClassifier(ClassifierMixin, _ShallowNetBase):
     alpha : float, default 1e-4
         L2 penalty on weights (not biases). ``alpha = 1 / (C n)`` matches scikit-learn's
         ``LogisticRegression(C=C)``; ``alpha = a / batch_size`` matches ``MLPClassifier(alpha=a)``.
-    optimizer : str or optax.GradientTransformation, default "adam"
-        "adam", "adamw", "sgd", "rmsprop", "adagrad", or any optax transformation (then
-        ``learning_rate`` is ignored).
+    optimizer : str or optax.GradientTransformation, default "auto"
+        "lbfgs": full-batch L-BFGS with a line search (:mod:`shallownet.training.lbfgs`),
+        every member stopping on its own when the gradient's largest entry is at most
+        ``gtol`` or the objective's relative decrease at most ``ftol``; it fits to the
+        optimum of the penalised objective (a zero-hidden-layer network gives the
+        maximum-likelihood logistic regression to the last digit). "adam", "adamw", "sgd",
+        "rmsprop", "adagrad" or any optax transformation: minibatch training for ``max_iter``
+        epochs (then ``learning_rate`` of a transformation is ignored). "auto": "lbfgs" while
+        the encoded training matrix has at most ``AUTO_LBFGS_MAX_VALUES`` (2,000,000) values
+        and is not streamed, "adam" beyond (the measured rule of theory/training.md).
     learning_rate : float, default 0.01
+        Minibatch optimisers only.
     batch_size : int or "auto", default "auto"
         ``min(200, ceil(n_samples / 8))``: scikit-learn's 200 on large data, and at least 8
         steps per epoch on small data, so that an epoch makes real progress and the
         ``n_iter_no_change`` rule does not stop training on its initial plateau (with one
         full-batch step per epoch it often did). A value >= n_samples trains full batch.
     max_iter : int, default 300
-        Maximum number of epochs.
+        Maximum number of L-BFGS iterations, or of minibatch epochs.
     early_stopping : bool, default False
         Hold out ``validation_fraction`` of the training data (stratified) and keep the
         parameters with the best validation loss; stop after ``n_iter_no_change`` epochs
@@ -284,6 +372,17 @@ class ShallowNetClassifier(ClassifierMixin, _ShallowNetBase):
     n_iter_no_change : int or None, default 10
         None trains for exactly ``max_iter`` epochs.
     tol : float, default 1e-4
+    n_init : int, default 1
+        Starts per member: each member is trained from ``n_init`` initial weights (all
+        ``n_members * n_init`` networks together) and keeps the one with the lowest penalised
+        objective on its training rows (what nnet users do by hand against local optima).
+    gtol : float, default 1e-5
+        L-BFGS: a member has converged when ``max |gradient| <= gtol`` (scipy's L-BFGS-B
+        ``gtol``).
+    ftol : float or None, default None
+        L-BFGS: a member has converged when the objective's relative decrease in one iteration
+        is at most ``ftol`` (scipy's ``factr * eps``; nnet's ``reltol``). None: 2.2e-9 in
+        float64, 1e-6 in float32 (about the objective's rounding).
     categorical, missing, constant :
         Passed to :class:`shallownet.data.Encoder`.
     dtype : {"float32", "float64"}, default "float32"
@@ -320,8 +419,21 @@ class ShallowNetClassifier(ClassifierMixin, _ShallowNetBase):
         Per-epoch ``train_loss``, ``val_loss``, ``val_accuracy`` (epochs x members).
     loss_curve_ : list of float
         Mean training loss over members per epoch.
-    n_iter_ : int
-        Epochs run (the largest over members).
+    optimizer_ : str
+        The optimiser used ("lbfgs", "adam", ...; "custom" for an optax transformation).
+    n_iter_ : ndarray of int (n_members,)
+        Iterations (L-BFGS) or epochs run by each member.
+    converged_ : ndarray of bool (n_members,)
+        L-BFGS: stopped by the gradient, objective or validation rule. Minibatch: stopped by
+        the ``n_iter_no_change`` rule before ``max_iter``. A fit with members that did not
+        converge raises a ``ConvergenceWarning`` naming them (not for a minibatch fit with
+        ``n_iter_no_change=None``, which asks for exactly ``max_iter`` epochs).
+    objective_, grad_norm_ : ndarray (n_members,)
+        Final penalised objective (mean loss + alpha/2 ||W||^2) on each member's training rows
+        and the infinity norm of its gradient, whatever the optimiser.
+    convergence_ : Convergence
+        The same evidence as a table (``convergence_.summary()``), with each member's stop
+        reason.
     """
 
     def __init__(
@@ -332,7 +444,7 @@ class ShallowNetClassifier(ClassifierMixin, _ShallowNetBase):
         n_members=1,
         bootstrap=False,
         alpha=1e-4,
-        optimizer="adam",
+        optimizer="auto",
         learning_rate=0.01,
         batch_size="auto",
         max_iter=300,
@@ -340,6 +452,9 @@ class ShallowNetClassifier(ClassifierMixin, _ShallowNetBase):
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
+        n_init=1,
+        gtol=GTOL,
+        ftol=None,
         categorical=None,
         missing="error",
         constant="error",
@@ -364,6 +479,9 @@ class ShallowNetClassifier(ClassifierMixin, _ShallowNetBase):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.n_init = n_init
+        self.gtol = gtol
+        self.ftol = ftol
         self.categorical = categorical
         self.missing = missing
         self.constant = constant
@@ -397,10 +515,10 @@ class ShallowNetClassifier(ClassifierMixin, _ShallowNetBase):
         n_out = 1 if output == "sigmoid" else K
         counts = np.bincount(y_index, minlength=K)
         stratify = y_index if counts[counts > 0].min() >= 2 else None
-        params, history = self._train_members(p, Z, y_index, output, n_out, stratify)
+        params, history, convergence = self._train_members(p, Z, y_index, output, n_out, stratify)
         self.classes_ = classes
         network = Network(params, p["activation"], output, classes, encoder.variables_, encoder)
-        self._finish_fit(p, X, encoder, network, history)
+        self._finish_fit(p, X, encoder, network, history, convergence)
         return self
 
     # -- prediction ------------------------------------------------------------------------
@@ -468,8 +586,8 @@ class ShallowNetRegressor(RegressorMixin, _ShallowNetBase):
     Parameters
     ----------
     hidden_layer_sizes, activation, n_members, bootstrap, alpha, optimizer, learning_rate,
-    batch_size, max_iter, early_stopping, validation_fraction, n_iter_no_change, tol,
-    categorical, missing, constant, dtype, random_state, verbose, devices, checkpoint, stream :
+    batch_size, max_iter, early_stopping, validation_fraction, n_iter_no_change, tol, n_init,
+    gtol, ftol, categorical, missing, constant, dtype, random_state, verbose, devices, checkpoint, stream :
         As for :class:`ShallowNetClassifier` (the validation split is not stratified). The
         penalty ``alpha`` acts on the standardised problem.
 
@@ -480,8 +598,9 @@ class ShallowNetRegressor(RegressorMixin, _ShallowNetBase):
     target_mean_, target_scale_ : ndarray (T,)
         The standardisation of the training target.
     n_targets_ : int
-    encoder_, n_features_in_, feature_names_in_, history_, loss_curve_, n_iter_ :
-        As for :class:`ShallowNetClassifier`.
+    encoder_, n_features_in_, feature_names_in_, history_, loss_curve_, optimizer_, n_iter_,
+    converged_, objective_, grad_norm_, convergence_ :
+        As for :class:`ShallowNetClassifier` (the objective on the standardised scale).
     """
 
     def __init__(
@@ -491,7 +610,7 @@ class ShallowNetRegressor(RegressorMixin, _ShallowNetBase):
         n_members=1,
         bootstrap=False,
         alpha=1e-4,
-        optimizer="adam",
+        optimizer="auto",
         learning_rate=0.01,
         batch_size="auto",
         max_iter=300,
@@ -499,6 +618,9 @@ class ShallowNetRegressor(RegressorMixin, _ShallowNetBase):
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
+        n_init=1,
+        gtol=GTOL,
+        ftol=None,
         categorical=None,
         missing="error",
         constant="error",
@@ -522,6 +644,9 @@ class ShallowNetRegressor(RegressorMixin, _ShallowNetBase):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.n_init = n_init
+        self.gtol = gtol
+        self.ftol = ftol
         self.categorical = categorical
         self.missing = missing
         self.constant = constant
@@ -549,7 +674,7 @@ class ShallowNetRegressor(RegressorMixin, _ShallowNetBase):
         mean = Y.mean(axis=0)
         scale = Y.std(axis=0)
         scale = np.where(scale > 0, scale, 1.0)
-        params, history = self._train_members(p, Z, (Y - mean) / scale, "linear", Y.shape[1])
+        params, history, convergence = self._train_members(p, Z, (Y - mean) / scale, "linear", Y.shape[1])
         last = params[-1]
         dtype = last.W.dtype
         s, m = jnp.asarray(scale, dtype), jnp.asarray(mean, dtype)
@@ -560,7 +685,7 @@ class ShallowNetRegressor(RegressorMixin, _ShallowNetBase):
         self.n_targets_ = Y.shape[1]
         self._single_target = one
         network = Network(params, p["activation"], "linear", np.asarray(names), encoder.variables_, encoder)
-        self._finish_fit(p, X, encoder, network, history)
+        self._finish_fit(p, X, encoder, network, history, convergence)
         return self
 
     def predict(self, X: Any) -> np.ndarray:

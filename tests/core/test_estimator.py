@@ -91,7 +91,7 @@ def test_binary_output_is_one_sigmoid_unit_and_softmax_on_request():
         ({"alpha": -1.0}, ValueError, "`alpha` must be >= 0.0"),
         ({"learning_rate": 0.0}, ValueError, "`learning_rate` must be > 0.0"),
         ({"optimizer": "newton"}, ValueError, "`optimizer` must be one of"),
-        ({"optimizer": 3}, TypeError, "`optimizer` must be a name"),
+        ({"optimizer": 3}, TypeError, "`optimizer` must be .auto., .lbfgs., a minibatch"),
         ({"batch_size": 0}, ValueError, "`batch_size` must be >= 1"),
         ({"max_iter": 2.5}, TypeError, "`max_iter` must be an integer"),
         ({"validation_fraction": 1.0}, ValueError, "`validation_fraction` must be < 1.0"),
@@ -152,6 +152,9 @@ def test_convergence_warning_when_max_iter_is_reached():
 
 def test_verbose_prints_progress(capsys):
     X, y = penguins()
-    sn.ShallowNetClassifier(max_iter=60, verbose=True, random_state=0, n_iter_no_change=None).fit(X, y)
+    sn.ShallowNetClassifier(optimizer="adam", max_iter=60, verbose=True, random_state=0,
+                            n_iter_no_change=None).fit(X, y)
     err = capsys.readouterr().err
-    assert "50/60" in err and "60/60" in err and "loss" in err
+    assert "epochs" in err and "50/60" in err and "60/60" in err and "loss" in err
+    sn.ShallowNetClassifier(optimizer="lbfgs", max_iter=60, verbose=True, random_state=0).fit(X, y)
+    assert "iterations" in capsys.readouterr().err
