@@ -36,11 +36,14 @@ from ..devices import check_devices
 from ..models import init_params
 from ..results import Result
 from ..training.estimator import ShallowNetClassifier, _ShallowNetBase
+from ..training.estimator import AUTO_LBFGS_MAX_VALUES
+from ..training.lbfgs import fit_lbfgs, lbfgs_optimizer
 from ..training.loop import named_optimizer, train
 from ._layout import Layout, class_indices, encoded_input, network_of
 from .importance import Importance, _olden_from_weights, olden
 
-_SETTINGS = ("optimizer", "learning_rate", "alpha", "batch_size", "max_iter", "n_iter_no_change", "tol")
+_SETTINGS = ("optimizer", "learning_rate", "alpha", "batch_size", "max_iter", "n_iter_no_change", "tol",
+             "gtol", "ftol")
 _UNSET = object()
 
 
@@ -113,8 +116,10 @@ def _raw_target_model(model: Any) -> bool:
     return isinstance(model, MLPRegressor)
 
 
-def _settings(model: Any, overrides: dict, n: int) -> tuple[dict, optax.GradientTransformation]:
-    """Training settings: explicit arguments, else the model's own, else estimator defaults."""
+def _settings(model: Any, overrides: dict, n: int, size: int) -> tuple[dict, optax.GradientTransformation | None]:
+    """Training settings: explicit arguments, else the model's own, else estimator defaults.
+    ``optimizer="auto"`` is resolved as the estimator resolves it for ``size`` encoded values;
+    for L-BFGS the returned transformation is None."""
     from sklearn.neural_network import MLPClassifier, MLPRegressor
 
     own = {k: v for k, v in ShallowNetClassifier().get_params().items() if k in _SETTINGS}
@@ -125,7 +130,7 @@ def _settings(model: Any, overrides: dict, n: int) -> tuple[dict, optax.Gradient
     elif isinstance(model, (MLPClassifier, MLPRegressor)):
         batch = min(200, n) if model.batch_size == "auto" else min(int(model.batch_size), n)
         own.update({
-            "optimizer": "sgd" if model.solver == "sgd" else "adam",
+            "optimizer": {"sgd": "sgd", "lbfgs": "lbfgs"}.get(model.solver, "adam"),
             "learning_rate": model.learning_rate_init,
             "alpha": model.alpha / batch,  # sklearn adds alpha / (2 n_batch) ||W||^2 to the mean loss
             "batch_size": batch,
@@ -137,7 +142,13 @@ def _settings(model: Any, overrides: dict, n: int) -> tuple[dict, optax.Gradient
     explicit = {k: v for k, v in overrides.items() if v is not _UNSET}
     own.update(explicit)
     s = dict(own)
-    if isinstance(s["optimizer"], str):
+    if isinstance(s["optimizer"], str) and s["optimizer"] == "auto":
+        s["optimizer"] = "lbfgs" if size <= AUTO_LBFGS_MAX_VALUES else "adam"
+    if isinstance(s["optimizer"], str) and s["optimizer"] == "lbfgs":
+        optimizer = None
+        s["gtol"] = check_float("gtol", s["gtol"], 0.0, open_min=True)
+        s["ftol"] = None if s["ftol"] is None else check_float("ftol", s["ftol"], 0.0)
+    elif isinstance(s["optimizer"], str):
         optimizer = named_optimizer(s["optimizer"])
     elif isinstance(s["optimizer"], optax.GradientTransformation):
         optimizer, s["optimizer"] = s["optimizer"], type(s["optimizer"]).__name__
@@ -172,6 +183,8 @@ def olden_test(
     optimizer: Any = _UNSET,
     n_iter_no_change: Any = _UNSET,
     tol: Any = _UNSET,
+    gtol: Any = _UNSET,
+    ftol: Any = _UNSET,
     chunk_size: int = 1024,
     random_state: int | None = None,
     encoded: bool = False,
@@ -192,9 +205,13 @@ def olden_test(
     max_iter, learning_rate, alpha, batch_size, optimizer, n_iter_no_change, tol :
         Training settings of the replicates. Default: the model's own (a
         ShallowNetClassifier's parameters; an MLPClassifier's ``max_iter``,
-        ``learning_rate_init``, ``alpha / batch_size``, solver ``adam``/``sgd``, with ``lbfgs``
-        replaced by adam), else the ShallowNetClassifier defaults. Each network stops on its
-        own training loss (``n_iter_no_change``; None trains exactly ``max_iter`` epochs).
+        ``learning_rate_init``, ``alpha / batch_size``, solver ``adam``/``sgd``/``lbfgs``), else
+        the ShallowNetClassifier defaults; ``optimizer="auto"`` is resolved as the estimator
+        resolves it. With a minibatch optimiser each network stops on its own training loss
+        (``n_iter_no_change``; None trains exactly ``max_iter`` epochs); with ``"lbfgs"`` each
+        replicate is fitted to convergence by full-batch L-BFGS (``gtol``, ``ftol``,
+        ``max_iter`` iterations), as the model was.
+    gtol, ftol : the L-BFGS tolerances (the model's own by default).
     chunk_size : int, default 1024
         Networks trained per call (memory bound); every call has the same shapes.
     random_state : int or None
@@ -248,7 +265,8 @@ def olden_test(
         yi = (yi - centre) / scale
     s, opt = _settings(model, {"max_iter": max_iter, "learning_rate": learning_rate, "alpha": alpha,
                                "batch_size": batch_size, "optimizer": optimizer,
-                               "n_iter_no_change": n_iter_no_change, "tol": tol}, N)
+                               "n_iter_no_change": n_iter_no_change, "tol": tol,
+                               "gtol": gtol, "ftol": ftol}, N, Z.size)
     M = net.n_members
     per_call = min(R, max(1, chunk_size // M))
     n_calls = -(-R // per_call)
@@ -257,14 +275,15 @@ def olden_test(
     rng = np.random.default_rng(seed)
     key = jax.random.PRNGKey(seed)
     saved = None
+    state_of = (lbfgs_optimizer().init if opt is None else opt.init)
     if checkpoint is not None:
         start = jax.tree_util.tree_map(lambda a: a[0], net.params)  # one member's shapes
         stamp = fingerprint(
             {"settings": {k: v for k, v in s.items() if k != "source"}, "n_permutations": R,
              "per_call": per_call, "n_members": M, "sizes": sizes, "activation": net.activation,
              "output": net.output, "dtype": np.dtype(dtype).name, "random_state": seed,
-             "optimizer_state": str(jax.tree_util.tree_structure(opt.init(start)))},
-            [Z, yi, *jax.tree_util.tree_leaves(opt.init(start))],
+             "optimizer_state": str(jax.tree_util.tree_structure(state_of(start)))},
+            [Z, yi, *jax.tree_util.tree_leaves(state_of(start))],
         )
         saved = _read_null(checkpoint, stamp)
     null = [] if saved is None else [saved]
@@ -278,13 +297,20 @@ def olden_test(
         targets = np.repeat(yi[perms], M, axis=0)  # (per_call * M, N): members share a permutation
         init = _initial_params(jax.random.split(k_init, per_call * M), sizes, net.activation, dtype)
         report = None if progress is None else partial(_report, progress, call * s["max_iter"], total_epochs)
-        params, _, _ = train(
-            init, Z, targets, activation=net.activation, output=net.output, optimizer=opt,
-            learning_rate=s["learning_rate"], alpha=s["alpha"], batch_size=s["batch_size"],
-            max_epochs=s["max_iter"], key=k_train, tol=s["tol"], patience=s["n_iter_no_change"],
-            dtype=dtype, devices=devices, checkpoint=None if checkpoint is None else checkpoint + ".group",
-            progress=report,
-        )
+        group_file = None if checkpoint is None else checkpoint + ".group"
+        if opt is None:
+            params, _ = fit_lbfgs(
+                init, Z, targets, activation=net.activation, output=net.output, alpha=s["alpha"],
+                max_iter=s["max_iter"], gtol=s["gtol"], ftol=s["ftol"], dtype=dtype, devices=devices,
+                checkpoint=group_file, progress=report,
+            )
+        else:
+            params, _, _ = train(
+                init, Z, targets, activation=net.activation, output=net.output, optimizer=opt,
+                learning_rate=s["learning_rate"], alpha=s["alpha"], batch_size=s["batch_size"],
+                max_epochs=s["max_iter"], key=k_train, tol=s["tol"], patience=s["n_iter_no_change"],
+                dtype=dtype, devices=devices, checkpoint=group_file, progress=report,
+            )
         Ws = [np.asarray(layer.W, dtype=np.float64) for layer in params]
         if scale is not None:
             Ws[-1] = Ws[-1] * scale

@@ -9,6 +9,8 @@ import shallownet.interpret.randomization as randomization
 from shallownet import Network, ShallowNetClassifier
 from shallownet.interpret import olden, olden_test
 from shallownet.training.epochs import run_epochs
+from shallownet.training.estimator import AUTO_LBFGS_MAX_VALUES
+from shallownet.training.lbfgs import run_lbfgs
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -62,7 +64,7 @@ def test_replicates_are_trained_together_and_match_a_lone_training(monkeypatch):
         return real_train(params, X, y, **kwargs)
 
     monkeypatch.setattr(randomization, "train", spy)
-    result = olden_test(net, X, y, n_permutations=5, max_iter=10, n_iter_no_change=None,
+    result = olden_test(net, X, y, n_permutations=5, max_iter=10, n_iter_no_change=None, optimizer="adam",
                         random_state=3, encoded=True)
     assert len(calls) == 1  # all R x M = 10 networks in one call
     init, targets, kwargs = calls[0]
@@ -85,7 +87,8 @@ def test_chunks_have_fixed_shapes_and_nothing_recompiles(monkeypatch):
     real_train = randomization.train
     monkeypatch.setattr(randomization, "train",
                         lambda p, X, y, **kw: shapes.append(np.shape(y)) or real_train(p, X, y, **kw))
-    kwargs = dict(n_permutations=5, chunk_size=2, max_iter=3, n_iter_no_change=None, encoded=True)
+    kwargs = dict(n_permutations=5, chunk_size=2, max_iter=3, n_iter_no_change=None, encoded=True,
+                  optimizer="adam")
     first = olden_test(net, X, y, random_state=0, **kwargs)
     compiled = run_epochs._cache_size()
     olden_test(net, X, y, random_state=1, **kwargs)
@@ -94,18 +97,55 @@ def test_chunks_have_fixed_shapes_and_nothing_recompiles(monkeypatch):
     assert first.null.shape == (5, 2, 1)
 
 
+def test_lbfgs_replicates_come_in_fixed_chunks_and_nothing_recompiles(monkeypatch):
+    X, y = planted(40)
+    net = Network.from_weights([np.ones((2, 3)), np.ones((3, 1))], [np.zeros(3), np.zeros(1)])
+    shapes = []
+    real_fit = randomization.fit_lbfgs
+    monkeypatch.setattr(randomization, "fit_lbfgs",
+                        lambda p, X, y, **kw: shapes.append(np.shape(y)) or real_fit(p, X, y, **kw))
+    kwargs = dict(n_permutations=5, chunk_size=2, max_iter=20, encoded=True, optimizer="lbfgs")
+    first = olden_test(net, X, y, random_state=0, **kwargs)
+    compiled = run_lbfgs._cache_size()
+    olden_test(net, X, y, random_state=1, **kwargs)
+    assert run_lbfgs._cache_size() == compiled
+    assert shapes == [(2, 40)] * 6
+    assert first.null.shape == (5, 2, 1)
+
+
+def test_an_lbfgs_replicate_is_the_lone_lbfgs_fit_of_its_permutation(monkeypatch):
+    X, y = planted(40)
+    net = Network.from_weights([np.ones((2, 3)), np.ones((3, 1))], [np.zeros(3), np.zeros(1)])
+    calls = []
+    real_fit = randomization.fit_lbfgs
+    monkeypatch.setattr(randomization, "fit_lbfgs",
+                        lambda p, X, y, **kw: calls.append((p, np.asarray(y), kw)) or real_fit(p, X, y, **kw))
+    result = olden_test(net, X, y, n_permutations=4, max_iter=200, optimizer="lbfgs", alpha=1e-2,
+                        random_state=2, encoded=True)
+    init, targets, kw = calls[0]
+    lone_init = tuple(type(layer)(layer.W[2:3], layer.b[2:3]) for layer in init)
+    lone, _ = real_fit(lone_init, X, targets[2:3], **kw)
+    lone_net = Network.from_weights([np.asarray(layer.W) for layer in lone], [np.asarray(layer.b) for layer in lone])
+    np.testing.assert_allclose(result.null[2], olden(lone_net).values.mean(axis=0), rtol=1e-5, atol=1e-8)
+
+
 def test_settings_come_from_the_model_unless_given():
     X, y = planted(40)
     mlp = MLPClassifier((3,), alpha=0.4, batch_size=20, learning_rate_init=0.02, max_iter=4,
                         random_state=0).fit(X, y)
-    s, _ = randomization._settings(mlp, {}, 40)
+    s, _ = randomization._settings(mlp, {}, 40, 80)
     assert (s["alpha"], s["batch_size"], s["learning_rate"], s["max_iter"]) == (0.02, 20, 0.02, 4)
-    s, _ = randomization._settings(mlp, {"max_iter": 9}, 40)
+    assert s["optimizer"] == "adam"
+    s, _ = randomization._settings(mlp, {"max_iter": 9}, 40, 80)
     assert s["max_iter"] == 9 and "overridden: ['max_iter']" in s["source"]
-    s, _ = randomization._settings(ShallowNetClassifier((2,), alpha=0.3, max_iter=7), {}, 40)
+    s, _ = randomization._settings(ShallowNetClassifier((2,), alpha=0.3, max_iter=7), {}, 40, 80)
     assert (s["alpha"], s["max_iter"], s["batch_size"]) == (0.3, 7, 40)
-    s, _ = randomization._settings(Network.from_weights([np.ones((2, 1))], [np.zeros(1)]), {}, 40)
+    net = Network.from_weights([np.ones((2, 1))], [np.zeros(1)])
+    s, opt = randomization._settings(net, {}, 40, 80)
     assert s["source"] == "defaults of ShallowNetClassifier" and s["max_iter"] == 300
+    assert s["optimizer"] == "lbfgs" and opt is None  # "auto" resolved as the estimator does
+    s, opt = randomization._settings(net, {}, 40, AUTO_LBFGS_MAX_VALUES + 1)
+    assert s["optimizer"] == "adam" and opt is not None
     result = olden_test(mlp, X, y, n_permutations=3, random_state=0)
     assert result.null.shape == (3, 2, 1)
 
