@@ -23,7 +23,9 @@ from ..results import to_jsonable
 from .html import Report
 from .schema import validate
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: ``model.epochs`` replaced by ``model.optimizer`` and ``model.convergence`` (one record per
+member: converged, reason, n_iter, objective, grad_norm)."""
 
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
 RESULTS_SCHEMA: dict = {
@@ -55,14 +57,20 @@ RESULTS_SCHEMA: dict = {
         },
         "model": {
             "type": "object",
-            "required": ["hidden_layer_sizes", "activation", "output", "n_members", "epochs",
-                         "test_accuracy", "settings"],
+            "required": ["hidden_layer_sizes", "activation", "output", "n_members", "optimizer",
+                         "convergence", "test_accuracy", "settings"],
             "properties": {
                 "hidden_layer_sizes": {"type": "array", "items": {"type": "integer"}},
                 "activation": {"type": "string"},
                 "output": {"enum": ["softmax", "sigmoid"]},
                 "n_members": {"type": "integer", "minimum": 1},
-                "epochs": {"type": "integer", "minimum": 0},
+                "optimizer": {"type": "string"},
+                "convergence": {"type": "array", "items": {
+                    "type": "object",
+                    "required": ["member", "converged", "reason", "n_iter", "objective", "grad_norm"],
+                    "properties": {"converged": {"type": "boolean"}, "n_iter": {"type": "integer", "minimum": 0},
+                                   "reason": {"type": "string"}},
+                }},
                 "test_accuracy": {"type": "number"},
                 "settings": {"type": "object"},
             },
@@ -169,6 +177,32 @@ def _figure(draw, *args, figsize=(7, 4), **kwargs):
     return fig
 
 
+def _step_name(model) -> str:
+    return "iteration" if model.optimizer_ == "lbfgs" else "epoch"
+
+
+def _optimizer_words(model) -> str:
+    """How the members were fitted, in words."""
+    c = model.convergence_
+    if c.optimizer == "lbfgs":
+        return (f"full-batch L-BFGS to the optimum of the penalised objective (up to {c.max_iter} "
+                f"iterations; {int(c.n_iter.min())}-{int(c.n_iter.max())} taken)")
+    return (f"minibatch {c.optimizer} (up to {c.max_iter} epochs; {int(c.n_iter.min())}-"
+            f"{int(c.n_iter.max())} run)")
+
+
+def _convergence_words(c) -> str:
+    """One sentence on the convergence of every member; non-converged members are named."""
+    bad = np.flatnonzero(~c.converged)
+    if bad.size == 0:
+        return (f"Convergence: all {len(c.converged)} members converged (largest final gradient "
+                f"norm {float(c.grad_norm.max()):.2g}); the figures below read fitted optima.")
+    return (f"Convergence: WARNING, members {bad.tolist()} of {len(c.converged)} did not converge "
+            f"(stopped by {', '.join(sorted(set(c.reason[bad])))}; largest gradient norm "
+            f"{float(c.grad_norm[bad].max()):.2g}). Their figures describe where training stopped, "
+            "not an optimum; refit with a larger max_iter.")
+
+
 def _training_curve(model, ax=None):
     hist = model.history_
     loss = hist["train_loss"]
@@ -177,7 +211,7 @@ def _training_curve(model, ax=None):
     epochs = np.arange(1, len(loss) + 1)
     ax.plot(epochs[all_active], loss[all_active].mean(axis=1), color="black", lw=2,
             label="mean over members (while all train)")
-    ax.set_xlabel("epoch")
+    ax.set_xlabel(_step_name(model))
     ax.set_ylabel("training loss (cross-entropy + penalty)")
     ax.set_yscale("log")
     ax.legend()
@@ -234,11 +268,13 @@ def build_report(a) -> Report:
         f"from different initial weights"
         + (", each on its own bootstrap resample of the training rows (so the spread over members "
            "reflects sampling variability)," if a.settings.get("bootstrap_members") else "")
-        + f" for up to {a.settings.get('max_iter')} epochs (Adam; stopped after "
-        f"{model.n_iter_} epochs). Predictions average the members' probabilities. Held-out accuracy: "
-        f"{a.test_accuracy:.3f} on {a.n_test_complete} complete test rows."
+        + f" with {_optimizer_words(model)}. Predictions average the members' probabilities. "
+        f"Held-out accuracy: {a.test_accuracy:.3f} on {a.n_test_complete} complete test rows."
     )
-    sec.figure("training-curve", _figure(_training_curve, model), "Training loss per epoch, each member and the mean.")
+    sec.text(_convergence_words(model.convergence_))
+    sec.table("convergence", model.convergence_.to_frame())
+    sec.figure("training-curve", _figure(_training_curve, model),
+               f"Training objective per {_step_name(model)}, each member and the mean.")
 
     sec = rep.section("Weights")
     sec.text(
@@ -369,7 +405,8 @@ def results_json(a) -> dict:
             "activation": net.activation,
             "output": net.output,
             "n_members": net.n_members,
-            "epochs": int(model.n_iter_),
+            "optimizer": model.optimizer_,
+            "convergence": to_jsonable(model.convergence_.to_frame()),
             "test_accuracy": float(a.test_accuracy),
             "settings": to_jsonable(a.settings),
         },
