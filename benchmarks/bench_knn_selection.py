@@ -79,7 +79,7 @@ def main(quick: bool = False, ei_chunks=("auto",)) -> dict:
     X, y = data(n)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        clf = ShallowNetClassifier(hidden_layer_sizes=(16,), max_iter=30 if quick else 60, random_state=0).fit(X, y)
+        clf = ShallowNetClassifier(hidden_layer_sizes=(16,), optimizer="adam", max_iter=30 if quick else 60, random_state=0).fit(X, y)
     net = clf.network_
     x = net.encode(X)
     V = x.shape[1]

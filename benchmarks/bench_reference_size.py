@@ -32,7 +32,7 @@ def main(quick: bool = False) -> dict:
     X, y = data(n)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a short fit is enough to have a model to explain
-        clf = ShallowNetClassifier(hidden_layer_sizes=(16,), max_iter=30 if quick else 60, random_state=0).fit(X, y)
+        clf = ShallowNetClassifier(hidden_layer_sizes=(16,), optimizer="adam", max_iter=30 if quick else 60, random_state=0).fit(X, y)
     expected_influence(clf, X[:500], reference_size=None)  # compile once
     results = {}
     for size in sizes:

@@ -54,7 +54,7 @@ def run(n: int, epochs: int) -> dict:
         t_sk, sk = timed(sk.fit, Ztr, ytr)
 
         def ours():
-            return ShallowNetRegressor(hidden_layer_sizes=(16,), activation="relu", learning_rate=1e-3,
+            return ShallowNetRegressor(hidden_layer_sizes=(16,), activation="relu", optimizer="adam", learning_rate=1e-3,
                                        batch_size=200, alpha=1e-4 / 200, max_iter=epochs,
                                        n_iter_no_change=None, random_state=0)
 

@@ -45,7 +45,7 @@ def ours(epochs: int, members: int, seed: int = 0):
     from shallownet import ShallowNetClassifier
 
     return ShallowNetClassifier(
-        hidden_layer_sizes=(16,), activation="relu", learning_rate=0.05, batch_size=200,
+        hidden_layer_sizes=(16,), activation="relu", optimizer="adam", learning_rate=0.05, batch_size=200,
         max_iter=epochs, n_iter_no_change=None, n_members=members, random_state=seed,
     )
 

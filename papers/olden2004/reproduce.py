@@ -124,7 +124,7 @@ def replicate(r: int, cfg: dict, n_samples: int, with_ensemble: bool = True) -> 
     truth = np.array([ds.ground_truth["true_rank"][c] for c in ds.X.columns], dtype=float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # the epochs run are recorded instead
-        clf = sn.ShallowNetClassifier((cfg["hidden"],), n_members=cfg["n_members"], batch_size=cfg["batch_size"],
+        clf = sn.ShallowNetClassifier((cfg["hidden"],), optimizer="adam", n_members=cfg["n_members"], batch_size=cfg["batch_size"],
                                       max_iter=cfg["max_iter"], random_state=r).fit(ds.X, ds.y)
     common = {"replicate": r, "n_samples": n_samples, "epochs": clf.n_iter_}
     records = []

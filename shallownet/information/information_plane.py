@@ -249,7 +249,7 @@ def information_plane(
         Z = net.encode(X, report=False)
         y_index, classes = _label_index(y, net.classes, Z.shape[0])
         params = jax.tree_util.tree_map(lambda a: a[None], net.params)
-        epochs = np.array([int(getattr(source, "n_iter_", -1))])
+        epochs = np.array([int(np.max(getattr(source, "n_iter_", -1)))])
         activation, output = net.activation, net.output
     _check_for_estimator(est, Z, y_index)
 
