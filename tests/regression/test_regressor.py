@@ -24,11 +24,13 @@ def float64():
     jax.config.update("jax_enable_x64", previous)
 
 
-# In float32 one check cannot pass: check_methods_sample_order_invariance compares predictions
+# In float32 two checks cannot pass: check_methods_sample_order_invariance compares predictions
 # of permuted rows at rtol 1e-7, below float32's resolution (1.2e-7); XLA's CPU matrix product
 # rounds a row differently at another position (observed: 1 of 20 rows, 1.2e-7 relative).
 FLOAT32_ROUNDING = {
     "check_methods_sample_order_invariance": "float32 rounding below the check's rtol of 1e-7",
+    # the same with a subset of the rows (observed with L-BFGS weights: 2 of 20 rows, 2.4e-7)
+    "check_methods_subset_invariance": "float32 rounding below the check's rtol of 1e-7",
 }
 
 
@@ -82,7 +84,8 @@ def test_several_targets_members_bootstrap_early_stopping_and_stream():
     assert reg.member_predict(X).shape == (3, 240, 2)
     np.testing.assert_allclose(reg.member_predict(X).mean(axis=0), reg.predict(X), rtol=1e-6)
     assert np.isnan(reg.history_["val_accuracy"]).all() and np.isfinite(reg.history_["val_loss"][0]).all()
-    kw = dict(hidden_layer_sizes=(4,), n_members=2, max_iter=15, random_state=0)
+    assert reg.optimizer_ == "lbfgs" and reg.n_iter_.shape == (3,)
+    kw = dict(hidden_layer_sizes=(4,), n_members=2, max_iter=15, optimizer="adam", random_state=0)
     a = sn.ShallowNetRegressor(stream=False, **kw).fit(X, y)
     b = sn.ShallowNetRegressor(stream=True, **kw).fit(X, y)
     np.testing.assert_allclose(a.predict(X), b.predict(X), rtol=1e-5, atol=1e-6)
