@@ -6,7 +6,7 @@ the multi-device fits run in a child process that prints its findings as JSON.
 
 Oracle: the same fit with ``devices="none"`` (one device). Every member's arithmetic is the
 same on either placement; XLA may vectorise the per-device slices differently, so agreement is
-asserted to 1e-12 in float64. Observed: the weights differ by at most 1.1e-15 after 12 epochs
+asserted to 1e-12 in float64, for minibatch Adam and for L-BFGS. Observed: the weights differ by at most 1.1e-15 after 12 epochs
 (3.2e-15 after 30), the training losses by 2.2e-16; the same network evaluated on 4 devices
 and on one gives exactly equal probabilities.
 """
@@ -31,15 +31,16 @@ CHILD = textwrap.dedent(
     from shallownet.training.estimator import ShallowNetClassifier
     from shallownet.devices import device_mesh, shard_members
     from shallownet.training.epochs import run_epochs
+    from shallownet.training.lbfgs import run_lbfgs
 
     data = load_penguins()
     X, y = data.X, data.y
     keep = X.notna().all(axis=1).to_numpy()
 
-    def fit(members, devices):
+    def fit(members, devices, optimizer):
         return ShallowNetClassifier(
             hidden_layer_sizes=(4, 3), n_members=members, max_iter=12, n_iter_no_change=None,
-            dtype="float64", missing="drop", random_state=3, devices=devices,
+            optimizer=optimizer, dtype="float64", missing="drop", random_state=3, devices=devices,
         ).fit(X, y)
 
     out = {"n_devices": len(jax.devices())}
@@ -47,12 +48,13 @@ CHILD = textwrap.dedent(
     odd = shard_members((np.ones((3, 2)), np.ones(6), np.ones((8, 1))), mesh)
     out["odd"] = {"devices": [len(a.sharding.device_set) for a in odd],
                   "split": [not a.sharding.is_fully_replicated for a in odd]}
-    for members in (4, 8):
-        sharded, single = fit(members, "auto"), fit(members, "none")
+    for optimizer, members in (("adam", 4), ("adam", 8), ("lbfgs", 8)):
+        loop = run_lbfgs if optimizer == "lbfgs" else run_epochs
+        sharded, single = fit(members, "auto", optimizer), fit(members, "none", optimizer)
         leaves = [a for layer in sharded.network_.params for a in layer]
-        cache = run_epochs._cache_size()
-        again = fit(members, "auto")
-        out[members] = {
+        cache = loop._cache_size()
+        again = fit(members, "auto", optimizer)
+        out[f"{optimizer}-{members}"] = {
             "param_diff": max(
                 float(np.max(np.abs(a - b)))
                 for a, b in zip(sharded.network_.weights() + sharded.network_.biases(),
@@ -74,7 +76,7 @@ CHILD = textwrap.dedent(
                                for layer in single.network_.params for a in layer],
             "refit_same": bool(np.array_equal(again.network_.weights()[0],
                                               sharded.network_.weights()[0])),
-            "recompiled": run_epochs._cache_size() != cache,
+            "recompiled": loop._cache_size() != cache,
         }
 
     # a checkpoint written on 4 devices resumes on one device (and the reverse)
@@ -129,7 +131,7 @@ def test_child_sees_four_devices(four_devices):
     assert four_devices["n_devices"] == 4
 
 
-@pytest.mark.parametrize("members", ["4", "8"])
+@pytest.mark.parametrize("members", ["adam-4", "adam-8", "lbfgs-8"])
 def test_members_are_split_over_four_devices(four_devices, members):
     r = four_devices[members]
     assert r["devices_per_leaf"] == [4] * 6  # (W, b) of three layers
@@ -137,7 +139,7 @@ def test_members_are_split_over_four_devices(four_devices, members):
     assert r["single_devices"] == [1] * len(r["single_devices"])
 
 
-@pytest.mark.parametrize("members", ["4", "8"])
+@pytest.mark.parametrize("members", ["adam-4", "adam-8", "lbfgs-8"])
 def test_sharded_fit_equals_single_device(four_devices, members):
     r = four_devices[members]
     assert r["param_diff"] <= 1e-12
@@ -154,7 +156,7 @@ def test_members_not_divisible_are_replicated(four_devices):
     assert r["split"] == [False, False, True]
 
 
-@pytest.mark.parametrize("members", ["4", "8"])
+@pytest.mark.parametrize("members", ["adam-4", "adam-8", "lbfgs-8"])
 def test_refit_is_deterministic_and_not_recompiled(four_devices, members):
     assert four_devices[members]["refit_same"]
     assert not four_devices[members]["recompiled"]
