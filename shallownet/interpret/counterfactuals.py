@@ -97,14 +97,14 @@ def _margin(params, x, base, activation, output):
 
 
 # -- single-variable line bisection -------------------------------------------------------------
-def _bisect_line_impl(params, x, col, lo, hi, base, activation, output, steps):
+def _bisect_line_impl(params, x, col, lo, hi, base, need, activation, output, steps):
     """Per case: bisect ``u`` in [lo, hi] (``hi`` flips, ``lo`` not) on the line x_{col<-u}.
 
     Shapes: x (C, D), lo/hi (C,), base (C,); returns the flipped end (C,)."""
 
     def one(xc, l, h, b):
         def flips(u):
-            return _margin(params, xc.at[col].set(u), b, activation, output) > 0
+            return _margin(params, xc.at[col].set(u), b, activation, output) > need
 
         def body(_, lh):
             l, h = lh
@@ -126,7 +126,7 @@ def _start_point(xc, sset, sval):
     return jnp.where(sset > 0, jnp.where(sval < 0, 1.0 - xc, sval), xc)
 
 
-def _pair_grid_impl(params, x0, mask, vals, starts_set, starts_val, cost, real, base,
+def _pair_grid_impl(params, x0, mask, vals, starts_set, starts_val, cost, real, base, need,
                     activation, output, norm):
     """Per case and start, the nearest flipped point of a shared set of substitutions.
 
@@ -136,7 +136,7 @@ def _pair_grid_impl(params, x0, mask, vals, starts_set, starts_val, cost, real, 
     def one(xc, b, sset, sval):
         s = _start_point(xc, sset, sval)
         pts = jnp.where(mask > 0, vals, s[None, :])
-        flips = jax.vmap(lambda p: _margin(params, p, b, activation, output))(pts) > 0
+        flips = jax.vmap(lambda p: _margin(params, p, b, activation, output))(pts) > need
         d = (pts - s[None, :]) / cost[None, :] * real[None, :]
         dist = jnp.sum(jnp.abs(d), axis=1) if norm == "l1" else jnp.sqrt(jnp.sum(d**2, axis=1))
         dist = jnp.where(flips, dist, jnp.inf)
@@ -210,7 +210,7 @@ def _distance(d, cost, real, disc_changed, norm):
     return jnp.sqrt(jnp.sum((d / cost) ** 2 * real) + disc_changed)
 
 
-def _search_impl(params, x0, inits, starts_set, starts_val, start_cost, cost, mutable, base,
+def _search_impl(params, x0, inits, starts_set, starts_val, start_cost, cost, mutable, base, need,
                  activation, output, norm, n_iter, steps):
     """Best flipped point per case over all starts, first linearisation points and steps.
 
@@ -226,7 +226,8 @@ def _search_impl(params, x0, inits, starts_set, starts_val, start_cost, cost, mu
         s = _start_point(xc, sset, sval)
         # a start that sets the case's own category changes nothing and costs nothing
         disc = scost * (jnp.sum(jnp.abs(s - xc)) > 0.5)
-        margin = partial(_margin, params, base=b, activation=activation, output=output)
+        def margin(z):  # positive iff the decision moved away from b by more than `need`
+            return _margin(params, z, b, activation, output) - need
 
         def shrink(y):
             def body(_, lh):
@@ -547,11 +548,20 @@ def _plausibility(net, ref, x, found, spreads, n_neighbors):
 
 
 # -- single-variable flips ---------------------------------------------------------------------
-def _single_real(net, x, v, base, n_grid, steps, chunk_size):
+def _flipped(proba: np.ndarray, base: np.ndarray, need: float) -> np.ndarray:
+    """``max_{k != d} log p_k - log p_d > need`` on the host, for probabilities (N, G, K)."""
+    with np.errstate(divide="ignore"):
+        lp = np.log(proba.astype(np.float64))
+    own = np.take_along_axis(lp, base[:, None, None], axis=-1)[..., 0]
+    np.put_along_axis(lp, np.broadcast_to(base[:, None, None], lp.shape[:-1] + (1,)), -np.inf, axis=-1)
+    return lp.max(axis=-1) - own > need
+
+
+def _single_real(net, x, v, base, n_grid, steps, chunk_size, need):
     """Nearest flip of real variable ``v`` alone: (new encoded value or NaN) per case."""
     cols, cand = substitution(v, n_grid)
     proba, _ = proba_grid(net, x, cols, cand, chunk_size)
-    flips = proba.argmax(axis=-1) != base[:, None]  # (N, G)
+    flips = _flipped(proba, base, need)  # (N, G)
     grid = cand[:, 0]
     u = x[:, cols[0]].astype(np.float64)
     N = len(x)
@@ -574,8 +584,8 @@ def _single_real(net, x, v, base, n_grid, steps, chunk_size):
     hi = np.concatenate([s[2] for s in sides]).astype(x.dtype)
     b2 = np.concatenate([base, base]).astype(np.int32)
     chunk = chunk_length(2 * N, net.n_members * widest_layer(net) * 4, chunk_size)
-    fn = partial(_bisect_line, net.params, col=int(cols[0]), activation=net.activation,
-                 output=net.output, steps=steps)
+    fn = partial(_bisect_line, net.params, col=int(cols[0]), need=jnp.asarray(need, x.dtype),
+                 activation=net.activation, output=net.output, steps=steps)
     found = map_chunks(lambda a, l_, h_, b_: fn(jnp.asarray(a), lo=jnp.asarray(l_), hi=jnp.asarray(h_),
                                                  base=jnp.asarray(b_)), (rows, lo, hi, b2), chunk)
     right, left = found[:N].astype(np.float64), found[N:].astype(np.float64)
@@ -605,6 +615,7 @@ def counterfactuals(
     tol: float = 1e-5,
     n_iter: int = 10,
     pair_grid: int = 11,
+    margin: float = 1e-3,
     n_neighbors: int = 10,
     encoded: bool = False,
     chunk_size: Any = "auto",
@@ -636,6 +647,11 @@ def counterfactuals(
         Points per axis of the coarse grid over every pair of mutable real variables whose
         nearest flip is one of the search's first linearisation points (``R (R - 1) / 2 *
         pair_grid**2`` forward passes per case for R such variables).
+    margin : float, default 1e-3
+        How far past the decision boundary a counterfactual must lie: ``log p_new - log
+        p_old > margin`` (the new decision's probability at least ``1 / (1 + e^-margin)`` of
+        the two). The default keeps the flip through rounding to raw units; a larger value
+        asks for a confident counterfactual (``log 3`` for odds of 3 to 1).
     n_neighbors : int, default 10
         Neighbours of the plausibility check.
     encoded : bool, default False
@@ -653,6 +669,7 @@ def counterfactuals(
     n_iter = check_int("n_iter", n_iter, 1)
     pair_grid = check_int("pair_grid", pair_grid, 2)
     n_neighbors = check_int("n_neighbors", n_neighbors, 1)
+    margin = check_float("margin", margin, 0.0)
     chunk_size = check_chunk_size(chunk_size)
     net = network_of(model, 0, "counterfactuals")
     refuse_regression(net, "A counterfactual")
@@ -678,7 +695,7 @@ def counterfactuals(
             s_x.append(np.full_like(x, np.nan))
             continue
         if v.kind == "real":
-            new = _single_real(net, x, v, base, n_grid, steps, chunk_size)
+            new = _single_real(net, x, v, base, n_grid, steps, chunk_size, margin)
             ok = np.isfinite(new)
             xv[:, cols[0]] = np.where(ok, new, xv[:, cols[0]])
             s_dist[ok, i] = np.abs(new[ok] - x[ok, cols[0]]) / spreads[i]
@@ -686,8 +703,7 @@ def counterfactuals(
         else:
             vcols, cand = substitution(v, n_grid)
             proba, _ = proba_grid(net, x, vcols, cand, chunk_size)
-            dec = proba.argmax(axis=-1)
-            fl = dec != base[:, None]
+            fl = _flipped(proba, base, margin)
             flipping[v.name] = fl
             score = np.where(fl, proba.max(axis=-1), -1.0)
             best = score.argmax(axis=1)
@@ -727,6 +743,7 @@ def counterfactuals(
     chunk = chunk_length(N, S * (2 + len(real_ok)) * net.n_members * widest_layer(net) * 8, chunk_size)
     fn = partial(_search, net.params, starts_set=jnp.asarray(sset, dt), starts_val=jnp.asarray(sval, dt),
                  start_cost=jnp.asarray(scost, dt), cost=jnp.asarray(cost, dt), mutable=jnp.asarray(mutable, dt),
+                 need=jnp.asarray(margin, dt),
                  activation=net.activation, output=net.output, norm=norm, n_iter=n_iter, steps=steps)
     shared = np.concatenate([x[:, None, :], np.where(np.isfinite(s_x[:, real_ok]), s_x[:, real_ok],
                                                      x[:, None, :])], axis=1)
@@ -737,7 +754,7 @@ def counterfactuals(
         gchunk = chunk_length(N, S * len(mask) * (net.n_members * widest_layer(net) + net.n_inputs), chunk_size)
         gfn = partial(_pair_grid, net.params, mask=jnp.asarray(mask, dt), vals=jnp.asarray(vals, dt),
                       starts_set=jnp.asarray(sset, dt), starts_val=jnp.asarray(sval, dt),
-                      cost=jnp.asarray(cost, dt), real=jnp.asarray(mutable, dt),
+                      cost=jnp.asarray(cost, dt), real=jnp.asarray(mutable, dt), need=jnp.asarray(margin, dt),
                       activation=net.activation, output=net.output, norm=norm)
         g_x, g_found = map_chunks(lambda a, b_: gfn(jnp.asarray(a), base=jnp.asarray(b_)), (x, base), gchunk)
         inits.append(np.where(g_found[..., None], g_x, x[:, None, :])[:, :, None, :])

@@ -1,5 +1,6 @@
 """Counterfactuals against closed forms, an exhaustive grid search and forward passes."""
 
+import importlib
 import itertools
 
 import numpy as np
@@ -8,9 +9,11 @@ import pytest
 from scipy.optimize import linprog
 
 import shallownet as sn
+from shallownet.data.encoder import Encoder
 from shallownet.data.variables import Variable
-from shallownet.interpret import counterfactuals as cf_mod
 from shallownet.interpret.counterfactuals import counterfactuals
+
+cf_mod = importlib.import_module("shallownet.interpret.counterfactuals")  # the name is the function
 
 
 def _linear(beta, b0):
@@ -24,7 +27,7 @@ def test_linear_model_single_variable_roots_and_lp_optimum():
     net = _linear(beta, -1.0)
     x = rng.uniform(0.1, 0.9, (40, 3))
     z = x @ beta - 1.0
-    res = counterfactuals(net, x, tol=1e-9)
+    res = counterfactuals(net, x, tol=1e-9, margin=1e-9)
     # one variable: x_j* = x_j - z / beta_j, None where it leaves [0, 1]
     root = x - z[:, None] / beta[None, :]
     inside = (root >= 0) & (root <= 1)
@@ -49,15 +52,21 @@ def test_linear_model_single_variable_roots_and_lp_optimum():
 def test_linear_model_l2_closed_form_away_from_the_box():
     beta = np.array([2.0, 1.0, -1.5])
     net = _linear(beta, -1.2)
-    x = np.array([[0.5, 0.5, 0.4], [0.45, 0.5, 0.6], [0.3, 0.6, 0.5]])
+    x = np.array([[0.5, 0.5, 0.4], [0.45, 0.5, 0.3], [0.3, 0.6, 0.5]])
     z = x @ beta - 1.2
-    res = counterfactuals(net, x, norm="l2", tol=1e-9)
-    # the foot of the perpendicular lies inside the box here, so the distance is |z| / |beta|
-    foot = x - (z / (beta @ beta))[:, None] * beta
+    m = 0.5  # the logit must cross 0 and go on to -sign(z) * m: |z| + m in all
+    res = counterfactuals(net, x, norm="l2", tol=1e-9, margin=m)
+    # the foot of the perpendicular lies inside the box here, so the distance is (|z| + m) / |beta|
+    foot = x - ((z + np.sign(z) * m) / (beta @ beta))[:, None] * beta
     assert ((foot > 0) & (foot < 1)).all()
-    np.testing.assert_allclose(res.distance, np.abs(z) / np.linalg.norm(beta), atol=1e-5)
-    l1 = counterfactuals(net, x, tol=1e-9)
-    np.testing.assert_allclose(l1.distance, np.abs(z) / np.abs(beta).max(), atol=1e-5)
+    np.testing.assert_allclose(res.distance, (np.abs(z) + m) / np.linalg.norm(beta), atol=1e-5)
+    # the one-variable L1 optimum (the largest |beta_j|) stays inside the box here too
+    step = (np.abs(z) + m) / 2.0 * -np.sign(z)
+    assert ((x[:, 0] + step > 0) & (x[:, 0] + step < 1)).all()
+    l1 = counterfactuals(net, x, tol=1e-9, margin=m)
+    np.testing.assert_allclose(l1.distance, (np.abs(z) + m) / np.abs(beta).max(), atol=1e-5)
+    # the new probability is that margin past one half
+    np.testing.assert_allclose(l1.new_proba, 1 / (1 + np.exp(-m)), atol=1e-5)
 
 
 def test_one_hidden_unit_single_variable_root_is_analytic():
@@ -66,7 +75,7 @@ def test_one_hidden_unit_single_variable_root_is_analytic():
     net = sn.Network.from_weights([w[:, None], np.array([[v]])], [np.array([b]), np.array([c])])
     x = np.array([[0.2, 0.3], [0.6, 0.2], [0.4, 0.9]])
     a_star = np.log(-c / v / (1 + c / v))  # logit(0.6)
-    res = counterfactuals(net, x, tol=1e-9)
+    res = counterfactuals(net, x, tol=1e-9, margin=1e-9)
     root0 = (a_star - b - w[1] * x[:, 1]) / w[0]
     ok = (root0 >= 0) & (root0 <= 1)
     np.testing.assert_allclose(res.single_value[ok, 0].astype(float), root0[ok], atol=1e-6)
@@ -103,7 +112,7 @@ def test_mixed_search_matches_an_exhaustive_grid_search():
     own resolution allows (which would mean a wrong distance)."""
     net, rng = _mixed_net()
     x = _cases(rng, 30)
-    res = counterfactuals(net, x, encoded=True)
+    res = counterfactuals(net, x, encoded=True, margin=1e-9)
     base = net.predict_proba(x, encoded=True).argmax(1)
     h = 1 / 200
     g = np.linspace(0, 1, 201)
@@ -170,9 +179,11 @@ def test_frames_speak_raw_units_and_summary_counts():
     n = 120
     df = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n) * 4 + 20,
                        "c": rng.choice(["x", "y", "z"], n)})
-    y = (df.a + (df.b - 20) / 4 + (df.c == "y") > 0.2).astype(int)
-    clf = sn.ShallowNetClassifier(hidden_layer_sizes=(4,), random_state=0, max_iter=100).fit(df, y)
+    enc = Encoder().fit(df)  # a, b, c=x, c=y, c=z
+    clf = sn.Network.from_weights([np.array([[4.0, 0], [3, 1], [0, 2], [2, 0], [0, 1]]), np.array([[1.5], [-1.0]])],
+                                  [np.array([-3.0, 0.5]), np.array([0.2])], variables=enc)
     res = counterfactuals(clf, df.iloc[:15], scale="sd", reference=df)
+    assert res.found.sum() >= 10 and "a" in set(res.changes_frame().variable)
     assert (clf.predict(res.raw_counterfactuals[res.found]) != clf.predict(df.iloc[:15][res.found])).all()
     ch = res.changes_frame()
     real = ch[ch.variable != "c"]
