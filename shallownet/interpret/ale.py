@@ -31,9 +31,10 @@ changes nothing after centring (the MDS sign does not matter). A binary variable
 its two values in their natural order. Categories absent from ``X`` get NaN.
 
 ``f`` is every class probability (a sigmoid output gives both classes), or every output of a
-regression network. The substituted outputs come from the flip-tensor engine
-(:func:`shallownet.interpret.flips.proba_grid`: the jitted, chunked rank-one update over the
-shared candidate set, here the bin edges or the categories).
+regression network. The substituted outputs come from the flip-tensor engine's rank-one update
+of the first layer, jitted and chunked: for a real variable each case is evaluated at its own
+bin's two edges only (2 passes a case whatever the number of bins), for an enumerated one at
+every category (:func:`shallownet.interpret.flips.proba_grid`).
 """
 
 from __future__ import annotations
@@ -45,10 +46,30 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+import jax
+import jax.numpy as jnp
+
 from .._validation import check_int
 from ..results import Result
 from ._inputs import check_chunk_size, one_variable, prepare
-from .flips import proba_grid
+from .flips import _members, chunk_length, map_chunks, proba_grid, widest_layer
+
+
+def _edge_proba_impl(params, x, cols, lo, hi, activation, output):
+    """Ensemble outputs at each case with the variable set to its own bin's two edges.
+
+    Shapes: x (C, D), lo/hi (C,); returns (C, 2, K). The same rank-one update as the
+    flip-tensor engine, with two candidates per case instead of a shared set."""
+    cand = jnp.stack([lo, hi], axis=1)[:, :, None]  # (C, 2, 1)
+
+    def one(xc, cc):
+        mp, _ = _members(params, xc[None, :], cols, cc, activation, output)  # (M, 1, 2, K)
+        return mp.mean(axis=0)[0]
+
+    return jax.vmap(one)(x, cand)
+
+
+_edge_proba = jax.jit(_edge_proba_impl, static_argnames=("activation", "output"))
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -132,12 +153,18 @@ def _real_ale(net, x, var, bins, chunk_size):
     col = var.columns[0]
     z = x[:, col]
     edges, edges_raw = _edges(var, z, bins)
-    proba, _ = proba_grid(net, x, np.array([col]), edges[:, None].astype(x.dtype), chunk_size)
-    proba = proba.astype(np.float64)  # (N, G, K)
     k = np.maximum(np.searchsorted(edges, z, side="left"), 1)  # bin k: (z_{k-1}, z_k]
-    rows = np.arange(len(x))
-    delta = proba[rows, k] - proba[rows, k - 1]  # (N, K)
-    G, K = len(edges), proba.shape[-1]
+    e = edges.astype(x.dtype)
+    chunk = chunk_length(len(x), 2 * net.n_members * widest_layer(net), chunk_size)
+    cols = jnp.asarray(np.array([col], dtype=np.int32))
+
+    def run(xc, lo, hi):
+        return _edge_proba(net.params, jnp.asarray(xc), cols, jnp.asarray(lo), jnp.asarray(hi),
+                           activation=net.activation, output=net.output)
+
+    both = map_chunks(run, (x, e[k - 1], e[k]), chunk).astype(np.float64)  # (N, 2, K)
+    delta = both[:, 1] - both[:, 0]  # (N, K)
+    G, K = len(edges), both.shape[-1]
     counts = np.bincount(k, minlength=G)
     sums = np.zeros((G, K))
     np.add.at(sums, k, delta)

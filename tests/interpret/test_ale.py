@@ -1,5 +1,7 @@
 """Accumulated local effects: a hand-worked case, an additive closed form, PyALE, invariances."""
 
+import importlib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -52,6 +54,10 @@ def test_additive_function_recovers_its_component_centred():
     n = res.counts[1:]
     assert abs((n * (res.effects[:-1, 0] + res.effects[1:, 0]) / 2).sum()) < 1e-10
     assert n.sum() == 400
+    kernel = importlib.import_module("shallownet.interpret.ale")._edge_proba
+    size = kernel._cache_size()
+    ale(net, X, "x0", bins=7)  # another number of bins: no new compilation
+    assert kernel._cache_size() == size
 
 
 def _mixed():
