@@ -213,3 +213,17 @@ def test_no_recompilation_and_bad_input():
         counterfactuals(reg, x)
     with pytest.raises(ValueError, match="zero spread"):
         counterfactuals(net, np.c_[x[:, 0], np.full(20, 0.5)], scale="mad")
+
+
+def test_ensemble_counterfactuals_flip_the_ensemble_decision():
+    rng = np.random.default_rng(5)
+    W1, b1 = rng.normal(0, 2, (2, 3, 4)), rng.normal(0, 1, (2, 4))
+    W2, b2 = rng.normal(0, 2, (2, 4, 1)), rng.normal(0, 1, (2, 1))
+    net = sn.Network.from_weights([W1, W2], [b1, b2], activation="relu", output="sigmoid")
+    x = rng.uniform(0, 1, (25, 3))
+    res = counterfactuals(net, x, norm="l2")
+    assert res.found.sum() >= 10
+    cf = res.counterfactual[res.found]
+    assert (net.predict(cf, encoded=True) != net.predict(x[res.found], encoded=True)).all()
+    # the L2 distance is the norm of the change over the spreads (1 here)
+    np.testing.assert_allclose(res.distance[res.found], np.linalg.norm(cf - x[res.found], axis=1), rtol=1e-6)
