@@ -32,23 +32,29 @@ programming on the margin ``g(x) = max_{k != d0} log p_k(x) - log p_{d0}(x)`` (`
 the decision changed). Each step linearises ``g`` at the current point ``x_t`` and solves, from
 the start ``s``, the box-constrained problem
 
-    min_x  sum_v |x_v - s_v| / s_v   s.t.   g(x_t) + grad g(x_t) . (x - x_t) >= eta,  0 <= x <= 1
+    min_x  sum_v |x_v - s_v| / spread_v   s.t.   g(x_t) + grad g(x_t) . (x - x_t) >= eta,  0 <= x <= 1
 
 exactly: an L1 cost with one linear constraint is a fractional knapsack (move the variables
-in order of ``|dg/dx_v| s_v``, each to its bound, the last one partly); the L2 version moves
-``x_v - s_v = clip(t s_v^2 dg/dx_v)`` with ``t`` found by bisection. When the solution flips
+in order of ``|dg/dx_v| spread_v``, each to its bound, the last one partly); the L2 version moves
+``x_v - s_v = clip(t spread_v^2 dg/dx_v)`` with ``t`` found by bisection. When the solution flips
 the decision, bisection along the segment from ``s`` shrinks it onto the boundary (the flipped
 end kept), and the next step linearises there. For a network without hidden layers ``g`` is
 linear in the inputs (a sigmoid output; for softmax, piecewise linear) and one step finds the
-exact minimum. The best flipped point of all steps and starts, and the best single-variable
-flip, is the answer; every answer is checked by a forward pass of the network.
+exact minimum. Being local beyond that, the search runs from several first linearisation points
+per start (the case, its single-variable flip points, the start's nearest flip on a coarse grid
+over every pair of real variables), and the best point is polished by moving each changed real
+coordinate back towards the start while the decision stays flipped. The best flipped point of all
+starts and steps, and the best single-variable flip, is the answer; every answer is checked by a
+forward pass of the network. "Flipped" means past the boundary by ``margin``:
+``g(x) > margin``, so that rounding to raw units keeps the flip.
 
 Plausibility: the distance from the counterfactual to its ``n_neighbors``-th nearest reference
 row (real columns divided by their spread, one-hot columns by sqrt 2 so a switch counts 1) is
 compared with the same distance of the reference rows themselves (leave one out); a
 counterfactual is ``plausible`` when it lies within the 95th percentile of theirs.
 
-Compilation: one jitted kernel per numerical region (the line bisection, the mixed search),
+Compilation: one jitted kernel per numerical region (the line bisection, the pair grid, the
+mixed search),
 batched over cases with ``jax.vmap`` and run in fixed-size row chunks, so repeated calls with
 the same network and settings do not recompile.
 """
@@ -165,11 +171,12 @@ def _pair_patterns(columns: list[int], n_inputs: int, n_grid: int) -> tuple[np.n
 
 
 def _knapsack_l1(a, s, cost, mutable, r):
-    """``argmin sum |x - s| cost`` s.t. ``a . (x - s) >= r``, ``0 <= x <= 1`` (movable coords only)."""
+    """``argmin sum |x - s| / cost`` s.t. ``a . (x - s) >= r``, ``0 <= x <= 1`` (movable coords
+    only): fill in decreasing order of gain per unit distance, ``|a_v| cost_v``."""
     room = jnp.where(a > 0, 1.0 - s, s) * mutable
     absa = jnp.abs(a)
     cap = absa * room  # the most gain each coordinate can give
-    eff = jnp.where(cap > 0, absa / cost, -1.0)
+    eff = jnp.where(cap > 0, absa * cost, -1.0)
     order = jnp.argsort(-eff)
     caps = cap[order]
     before = jnp.cumsum(caps) - caps

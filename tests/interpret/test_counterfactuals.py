@@ -47,6 +47,21 @@ def test_linear_model_single_variable_roots_and_lp_optimum():
         else:
             assert not res.found[n]
     assert res.found.sum() > 30
+    # the same with sd units, cost |d_j| / sd_j: a narrow x1 makes the cheapest variable per
+    # unit gain |beta_j| sd_j differ from |beta_j| / sd_j (a wrong order would fail here)
+    x = x * [1.0, 0.3, 1.0] + [0.0, 0.35, 0.0]
+    z = x @ beta - 1.0
+    sd = x.std(axis=0)
+    res_sd = counterfactuals(net, x, tol=1e-9, margin=1e-9, scale="sd")
+    assert res_sd.found.sum() > 20
+    for n in range(0, len(x), 2):
+        sgn = -np.sign(z[n])
+        lp = linprog(np.concatenate([1 / sd, 1 / sd]), A_ub=-sgn * np.concatenate([beta, -beta])[None, :],
+                     b_ub=[sgn * z[n]], bounds=[(0, 1 - x[n, j]) for j in range(3)] + [(0, x[n, j]) for j in range(3)])
+        if lp.status == 0:
+            assert res_sd.distance[n] == pytest.approx(lp.fun, abs=1e-5)
+        else:
+            assert not res_sd.found[n]
 
 
 def test_linear_model_l2_closed_form_away_from_the_box():
@@ -227,3 +242,32 @@ def test_ensemble_counterfactuals_flip_the_ensemble_decision():
     assert (net.predict(cf, encoded=True) != net.predict(x[res.found], encoded=True)).all()
     # the L2 distance is the norm of the change over the spreads (1 here)
     np.testing.assert_allclose(res.distance[res.found], np.linalg.norm(cf - x[res.found], axis=1), rtol=1e-6)
+
+
+def test_knapsack_steps_solve_their_linear_programmes():
+    """One linearised step, L1 and L2, against scipy (linprog; SLSQP for the quadratic cost)."""
+    from scipy.optimize import minimize
+
+    rng = np.random.default_rng(6)
+    solved = 0
+    for _ in range(20):
+        a, s = rng.normal(0, 2, 4), rng.uniform(0, 1, 4)
+        cost, movable = rng.uniform(0.1, 2.0, 4), np.array([1.0, 1.0, 1.0, 0.0])
+        r = 0.3 * np.abs(a[:3]).sum() * rng.uniform(0.1, 0.6)
+        y = np.asarray(cf_mod._knapsack_l1(a, s, cost, movable, r))
+        assert y[3] == s[3] and ((y >= -1e-12) & (y <= 1 + 1e-12)).all()
+        lp = linprog(np.concatenate([1 / cost[:3], 1 / cost[:3]]), A_ub=-np.concatenate([a[:3], -a[:3]])[None, :],
+                     b_ub=[-r], bounds=[(0, 1 - v) for v in s[:3]] + [(0, v) for v in s[:3]])
+        if lp.status == 0:
+            assert a @ (y - s) >= r - 1e-9
+            assert (np.abs(y - s) / cost).sum() == pytest.approx(lp.fun, abs=1e-9)
+            y2 = np.asarray(cf_mod._knapsack_l2(a, s, cost, movable, r))
+            qp = minimize(lambda d: ((d / cost[:3]) ** 2).sum(), np.zeros(3), method="SLSQP",
+                          constraints=[{"type": "ineq", "fun": lambda d: a[:3] @ d - r}],
+                          bounds=[(-v, 1 - v) for v in s[:3]], options={"ftol": 1e-12})
+            assert a @ (y2 - s) >= r - 1e-6
+            assert (((y2 - s) / cost)[:3] ** 2).sum() == pytest.approx(qp.fun, rel=1e-4, abs=1e-9)
+            solved += 1
+        else:  # infeasible: every movable coordinate goes to the bound that helps
+            np.testing.assert_allclose(y[:3], np.where(a[:3] > 0, 1.0, 0.0), atol=1e-12)
+    assert solved >= 10
