@@ -66,6 +66,9 @@ def plot_ale(result: Any, *, partial_dependence: Any = None, class_: Any = None,
             idx = [pos[str(v)] for v in pd_x]
             ax.plot(np.asarray(idx)[np.argsort(idx)], (pd_curve - pd_curve.mean())[np.argsort(idx)],
                     "s--", color="C3", lw=1.5, label="partial dependence (centred)")
+        ax.annotate("partial dependence moves every case over the whole range;\n"
+                    "ALE moves each case only within its own bin",
+                    (0.01, 0.01), xycoords="axes fraction", fontsize="x-small", color="0.35")
     ax.axhline(0, color="0.8", lw=0.8)
     ax.set_xlabel(result.variable)
     ax.set_ylabel(f"effect on {label}")
