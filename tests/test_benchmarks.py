@@ -8,6 +8,8 @@ estimator and our partial derivatives against a NumPy loop of the analytic Jacob
 
 import warnings
 
+import pytest
+
 import numpy as np
 
 from benchmarks.bench_influence import data, loop_expected_influence, loop_jacobian
@@ -36,3 +38,23 @@ def test_numpy_loops_of_the_influence_benchmark_agree_with_the_library():
     assert loop_ei.max() > 0.1  # some variables do change some decisions
     jac = loop_jacobian(net, x.astype(np.float64))
     np.testing.assert_allclose(jac, sensitivity(clf, X).effects[:, :, 1], rtol=0, atol=1e-5)
+
+
+def test_ale_benchmark_quick_agrees_with_pyale(capsys):
+    pytest.importorskip("PyALE", reason="PyALE is not installed (it is in the bench extra)")
+    from benchmarks.bench_ale import main
+
+    out = main(quick=True)
+    assert len(out["rows"]) == 4
+    assert max(r["max_abs_diff"] for r in out["rows"]) < 1e-5
+    assert "pyale/ours" in capsys.readouterr().out
+
+
+def test_counterfactual_benchmark_quick_scores_both(capsys):
+    pytest.importorskip("dice_ml", reason="dice-ml is not installed (it is in the bench extra)")
+    from benchmarks.bench_counterfactuals import main
+
+    rows = {r["method"]: r for r in main(quick=True)["rows"]}
+    assert rows["ours"]["validity"] == 1.0 and rows["DiCE random"]["validity"] >= 0
+    assert rows["ours"]["mean_changed"] <= 5
+    assert "dice/ours" in capsys.readouterr().out

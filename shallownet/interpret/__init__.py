@@ -7,6 +7,7 @@ Every function takes ``model``: a :class:`~shallownet.models.Network`, a fitted
 """
 
 from ..models import as_network
+from .ale import AccumulatedLocalEffects, ale
 from .activity import (
     HiddenActivity,
     OutputDeltas,
@@ -15,6 +16,7 @@ from .activity import (
     output_deltas,
     weight_frequency,
 )
+from .counterfactuals import Counterfactuals, counterfactuals
 from .flips import FlipTensor, flip_tensor
 from .importance import Importance, garson, milne, olden
 from .influence import (
@@ -50,6 +52,10 @@ __all__ = [
     "decision_surface",
     "permutation_importance",
     "input_perturbation",
+    "counterfactuals",
+    "ale",
+    "Counterfactuals",
+    "AccumulatedLocalEffects",
     "PotentialInfluence",
     "ExpectedInfluence",
     "RegressionInfluence",
