@@ -16,6 +16,7 @@ from .activity import (
     weight_frequency,
 )
 from .flips import FlipTensor, flip_tensor
+from .hidden_map import HiddenMap, hidden_map
 from .importance import Importance, garson, milne, olden
 from .influence import (
     ExpectedInfluence,
@@ -36,6 +37,7 @@ from .profiles import (
     profile,
 )
 from .randomization import OldenTest, olden_test
+from .shapley import Shapley, shapley
 from .sensitivity import SecondOrder, Sensitivity, second_order, sensitivity
 from .weights import WeightTable, weight_table
 
@@ -78,4 +80,8 @@ __all__ = [
     "WeightFrequency",
     "OutputDeltas",
     "HiddenLogic",
+    "shapley",
+    "Shapley",
+    "hidden_map",
+    "HiddenMap",
 ]
