@@ -36,3 +36,16 @@ def test_numpy_loops_of_the_influence_benchmark_agree_with_the_library():
     assert loop_ei.max() > 0.1  # some variables do change some decisions
     jac = loop_jacobian(net, x.astype(np.float64))
     np.testing.assert_allclose(jac, sensitivity(clf, X).effects[:, :, 1], rtol=0, atol=1e-5)
+
+
+def test_shapley_benchmark_quick_runs():
+    """The Shapley benchmark's quick mode (without the SHAP peers, tested in
+    tests/interpret/test_shapley.py): exact values are efficient and the permutation
+    estimate is near them."""
+    from benchmarks import bench_shapley
+
+    (result,) = bench_shapley.main(quick=True, peers=False)["settings"]
+    assert result["efficiency_gap"] < 1e-5
+    rows = {r["method"]: r for r in result["rows"]}
+    assert 0 < rows["ours permutation (64 pairs)"]["max_abs_diff"] < 0.05
+    assert rows["ours exact"]["s_per_row"] > 0

@@ -48,7 +48,7 @@ from . import conditionals as cond
 from ._inputs import check_chunk_size, encode, prepare
 from ._layout import Layout
 from ._shapley_kernels import exact_chunk, permutation_chunk
-from .flips import chunk_bounds, chunk_budget, pad_rows
+from .flips import chunk_bounds, chunk_budget, chunk_length, pad_rows
 
 #: Most variables for which ``method="exact"`` enumerates the coalitions.
 MAX_EXACT_VARIABLES = 16
@@ -290,19 +290,19 @@ def shapley(
     ends = np.zeros((N, M, 2, n_t))
     se = None
     if method == "exact":
-        L = 2**V
-        while L > 1 and L * unit > budget:
+        L = 2**V  # coalitions per block: a chunk of up to 8 cases fits the budget
+        while L > 1 and L * unit * min(N, 8) > budget:
             L //= 2
         masks, coef = coalition_table(V)
         blocks = (jax.numpy.asarray(masks.reshape(-1, L, V).astype(dtype)),
                   jax.numpy.asarray(coef.reshape(-1, L, V).astype(dtype)))
-        C = chunk or max(1, min(N, budget // (L * unit)))
+        C = chunk_length(N, L * unit, chunk)
         for start, stop in chunk_bounds(N, C):
             out = exact_chunk(net.params, pad_rows(x[start:stop], C), consts[0], consts[1], consts[2],
                               consts[3], *blocks, T.astype(dtype), **kw)
             phi[start:stop], ends[start:stop] = (np.asarray(o)[: stop - start] for o in out)
     else:
-        C = chunk or max(1, min(N, budget // (unit * (2 * V + 2))))
+        C = chunk_length(N, unit * (2 * V + 2), chunk)
         keys = np.asarray(jax.vmap(lambda i: jax.random.fold_in(jax.random.PRNGKey(seed), i))(np.arange(N)))
         squares = np.zeros((N, V, n_t))
         for start, stop in chunk_bounds(N, C):
