@@ -67,6 +67,12 @@ def knn_weights(d, k: int):
     return (less + tie * (k - n_less) / n_tie) / k
 
 
+def _weighted(pm, a, w, activation, net_output, output, T):
+    """``sum_r w[l, r] out(a[l, r])`` for pre-activations ``a`` (L, B, H1) of ONE member."""
+    out = _outputs(pm, a, activation, net_output, output, T)  # (L, B, n_targets)
+    return jnp.einsum("lb,lbt->lt", w, out, precision=PRECISION)
+
+
 def _values(params, Cx, C_ref, w, masks, activation, net_output, output, T):
     """Coalition values of one case for every member, (M, L, n_targets).
 
@@ -75,8 +81,28 @@ def _values(params, Cx, C_ref, w, masks, activation, net_output, output, T):
     def one(pm, cx, cr):
         base = pm[0].b[None, :] + cr.sum(axis=1)  # (B, H1): every variable from the reference
         a = base[None] + jnp.einsum("lv,bvh->lbh", masks, cx[None] - cr, precision=PRECISION)
-        out = _outputs(pm, a, activation, net_output, output, T)  # (L, B, n_targets)
-        return jnp.einsum("lb,lbt->lt", w, out, precision=PRECISION)
+        return _weighted(pm, a, w, activation, net_output, output, T)
+
+    return jax.vmap(one)(params, Cx, C_ref)
+
+
+def _block_values(params, Cx, C_ref, w, high, n_low: int, activation, net_output, output, T):
+    """Values of the L = 2^n_low coalitions of one block, (M, L, n_targets): the coalitions
+    that share the variables ``n_low ..`` given by ``high`` (V - n_low,) and run over every
+    subset of the variables ``0 .. n_low - 1`` (row r holds variable i when bit i of r is set).
+
+    The pre-activations are built by doubling: start from the block's common part and, for
+    each low variable i in turn, append a copy with ``C_x[i] - C_r[i]`` added. That costs one
+    addition of H1 numbers per coalition and reference row instead of a V-term sum."""
+
+    def one(pm, cx, cr):
+        delta = cx[None] - cr  # (B, V, H1)
+        a = pm[0].b[None, :] + cr.sum(axis=1) + jnp.einsum(
+            "v,bvh->bh", high, delta[:, n_low:], precision=PRECISION)
+        a = a[None]  # (1, B, H1)
+        for i in range(n_low):
+            a = jnp.concatenate([a, a + delta[None, :, i]], axis=0)
+        return _weighted(pm, a, w, activation, net_output, output, T)
 
     return jax.vmap(one)(params, Cx, C_ref)
 
@@ -108,12 +134,15 @@ def exact_chunk(params, x, P, ref, ref_w, scale, mask_blocks, coef_blocks, T, *,
     ``phi_i = sum_s c[s, i] v(s)`` with ``c[s, i] = w(|s| - 1)`` when i is in s and
     ``-w(|s|)`` when not, ``w(m) = m! (V - m - 1)! / V!``; the 2^V coalitions come in
     ``mask_blocks`` / ``coef_blocks`` of shape (n_blocks, L, V), scanned so that only one
-    block is held at a time.
+    block is held at a time. Block j holds the coalitions ``j L .. j L + L - 1`` of
+    :func:`~shallownet.interpret.shapley.coalition_table` (L a power of two), whose
+    pre-activations :func:`_block_values` builds by doubling.
 
     Returns ``phi`` (C, M, V, n_targets) and the end values (C, M, 2, n_targets).
     """
     C_ref = jax.vmap(lambda pm: _contributions(pm, ref, P))(params)  # (M, B, V, H1)
     M, V = C_ref.shape[0], P.shape[0]
+    n_low = mask_blocks.shape[1].bit_length() - 1
     args = (activation, net_output, output, T)
 
     def per_case(xc):
@@ -121,7 +150,7 @@ def exact_chunk(params, x, P, ref, ref_w, scale, mask_blocks, coef_blocks, T, *,
 
         def step(acc, block):
             masks, coef = block
-            v = _values(params, Cx, C_ref, weights(masks), masks, *args)  # (M, L, n_t)
+            v = _block_values(params, Cx, C_ref, weights(masks), masks[0, n_low:], n_low, *args)
             return acc + jnp.einsum("lv,mlt->mvt", coef, v, precision=PRECISION), None
 
         phi, _ = jax.lax.scan(step, jnp.zeros((M, V, T.shape[1]), x.dtype), (mask_blocks, coef_blocks))

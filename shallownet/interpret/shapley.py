@@ -34,6 +34,7 @@ probability), with the spread over members kept.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,7 @@ from . import conditionals as cond
 from ._inputs import check_chunk_size, encode, prepare
 from ._layout import Layout
 from ._shapley_kernels import exact_chunk, permutation_chunk
+from .influence import _worker_threads
 from .flips import chunk_bounds, chunk_budget, chunk_length, pad_rows
 
 #: Most variables for which ``method="exact"`` enumerates the coalitions.
@@ -297,18 +299,29 @@ def shapley(
         blocks = (jax.numpy.asarray(masks.reshape(-1, L, V).astype(dtype)),
                   jax.numpy.asarray(coef.reshape(-1, L, V).astype(dtype)))
         C = chunk_length(N, L * unit, chunk)
-        for start, stop in chunk_bounds(N, C):
-            out = exact_chunk(net.params, pad_rows(x[start:stop], C), consts[0], consts[1], consts[2],
-                              consts[3], *blocks, T.astype(dtype), **kw)
+
+        def one_chunk(start, stop):
+            out = exact_chunk(net.params, pad_rows(x[start:stop], C), *consts, *blocks,
+                              T.astype(dtype), **kw)
             phi[start:stop], ends[start:stop] = (np.asarray(o)[: stop - start] for o in out)
     else:
         C = chunk_length(N, unit * (2 * V + 2), chunk)
         keys = np.asarray(jax.vmap(lambda i: jax.random.fold_in(jax.random.PRNGKey(seed), i))(np.arange(N)))
         squares = np.zeros((N, V, n_t))
-        for start, stop in chunk_bounds(N, C):
+
+        def one_chunk(start, stop):
             out = permutation_chunk(net.params, pad_rows(x[start:stop], C), pad_rows(keys[start:stop], C),
                                     *consts, T.astype(dtype), n_pairs=n_pairs, **kw)
             phi[start:stop], squares[start:stop], ends[start:stop] = (np.asarray(o)[: stop - start] for o in out)
+
+    # The first chunk compiles; the others run a few at a time in worker threads (as the
+    # influence engine's chunks do), each writing its own rows.
+    bounds = chunk_bounds(N, C)
+    one_chunk(*bounds[0])
+    with ThreadPoolExecutor(max_workers=_worker_threads(None)) as pool:
+        for future in [pool.submit(one_chunk, *b) for b in bounds[1:]]:
+            future.result()
+    if method == "permutation":
         phi /= n_pairs
         mean = phi.mean(axis=1)
         var = np.maximum(squares / n_pairs - mean**2, 0.0) * n_pairs / (n_pairs - 1)
