@@ -9,9 +9,13 @@ The first layer is linear, so the hybrid's pre-activation needs no hybrid input 
 
     a(s, r) = b1 + sum_i C_r[i] + s @ (C_x - C_r),    C_x[i] = sum_{c in G_i} x_c W1[c, :]
 
-with ``C_x`` and ``C_r`` the (V, H1) per-variable contributions. One (L, V) @ (V, H1) product
-per reference row gives the pre-activations of L coalitions at once; the rest of the network
-runs on them (:func:`~shallownet.interpret.flips.proba_from_preactivation`). The value of a
+with ``C_x`` and ``C_r`` the (V, H1) per-variable contributions. The exact kernel builds the
+pre-activations of a block of L = 2^l coalitions by doubling over l of the variables (one
+addition of H1 numbers per coalition and reference row, :func:`_block_values`); the
+permutation kernel, whose coalitions are the prefixes of random orders, takes one
+(L, V) @ (V, H1) product per reference row (:func:`_values`). The rest of the network runs on
+them (:func:`~shallownet.interpret.flips.proba_from_preactivation`); its nonlinearities, one
+per hidden unit, coalition and reference row, are the bulk of the work. The value of a
 coalition is a weighted mean over the B reference rows,
 
     v(s) = sum_r w(s, r) out(a(s, r)),
