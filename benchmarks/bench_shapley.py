@@ -153,7 +153,7 @@ def main(quick: bool = False, peers: bool = True) -> dict:
         r = run(n_vars, n_rows, n_shap, max_iter, n_train, peers)
         print(f"\nShapley values, V = {n_vars} players (one 4-category one-hot group), {n_rows} rows, "
               f"100 background rows, (16,) logistic, converged={r['converged']}; first call "
-              f"(with compilation) {r["first_call_s"]:.2f} s; max |efficiency gap| {r['efficiency_gap']:.2g}; "
+              f"(with compilation) {r['first_call_s']:.2f} s; max |efficiency gap| {r['efficiency_gap']:.2g}; "
               f"{time.perf_counter() - start:.0f} s in all")
         print_table(r["rows"], ["method", "rows", "s_per_row", "ratio_peer_over_ours", "max_abs_diff"])
         results.append(r)
