@@ -92,3 +92,14 @@ def test_regression_and_errors():
     flat = sn.Network.from_weights([np.ones((3, 1))], [np.zeros(1)])
     with pytest.raises(ValueError, match="hidden layer"):
         hidden_map(flat, x, encoded=True)
+
+
+def test_single_unit_layer_has_one_component_and_no_regions():
+    rng = np.random.default_rng(3)
+    net, Ws, bs = _net(rng, (3, 1, 2), "logistic")
+    x = rng.uniform(size=(20, 3))
+    res = hidden_map(net, x, encoded=True)
+    h = 1 / (1 + np.exp(-(x @ Ws[0][0] + bs[0][0])))
+    np.testing.assert_allclose(np.abs(res.coordinates[:, 0]), np.abs(h[:, 0] - h[:, 0].mean()), atol=1e-10)
+    assert res.region.size == 0 and res.grid_x.size == 0
+    np.testing.assert_allclose(res.explained_variance_ratio, [1.0])
