@@ -214,7 +214,10 @@ def shapley(
     X : DataFrame or array (N, n_features)
         The cases explained (with ``encoded=True`` the encoded matrix).
     background : DataFrame or array, optional
-        Reference data of the value function, same form as ``X``. Default: ``X``.
+        Reference data of the value function, same form as ``X``. Default: ``X`` (for the
+        conditional value a case is then one of its own candidate neighbours: unlike expected
+        influence, nothing is left out, since ``v(S)`` asks for the distribution of the other
+        variables among cases like x in S, x included).
     value : {"interventional", "conditional"}, default "interventional"
     output : {"probability", "logit", "prediction"}, optional
         What is explained. Classifiers: ``"probability"`` (default; one target per class) or
