@@ -141,6 +141,11 @@ def test_permutation_within_standard_errors_and_efficient():
     # more pairs, smaller error
     more = shapley(net, X.iloc[:3], background=X.iloc[10:22], method="permutation", n_pairs=128)
     assert more.standard_error.mean() < 0.7 * est.standard_error.mean()
+    # the same orders for the same seed; the compiled kernel is reused
+    before = kernels.permutation_chunk._cache_size()
+    again = shapley(net, X.iloc[:3], background=X.iloc[10:22], method="permutation", n_pairs=32)
+    np.testing.assert_array_equal(again.values, est.values)
+    assert kernels.permutation_chunk._cache_size() == before
 
 
 def test_ensemble_is_member_mean_and_spread():
