@@ -167,6 +167,7 @@ def analyze(
     activation: str = "logistic",
     n_members: int = 8,
     max_iter: int = 500,
+    optimizer: str = "auto",
     test_size: float = 0.25,
     categorical: Sequence[str] | None = None,
     conditional: str = "knn",
@@ -185,6 +186,9 @@ def analyze(
         Input variables (text, categorical and boolean columns are enumerated).
     y : array-like
         Class labels; rows without one are dropped (reported).
+    max_iter, optimizer :
+        Passed to :class:`~shallownet.ShallowNetClassifier` (default "auto": full-batch L-BFGS
+        to the optimum on small tables, minibatch Adam on large ones).
     progress : callable ``(step_name, step_index, n_steps)``, optional
         Called before each step.
     verbose : bool
@@ -227,7 +231,7 @@ def analyze(
         t = step("model")
         model = ShallowNetClassifier(
             hidden_layer_sizes=tuple(hidden_layer_sizes), activation=activation, n_members=n_members,
-            max_iter=max_iter, categorical=list(categorical) if categorical else None,
+            max_iter=max_iter, optimizer=optimizer, categorical=list(categorical) if categorical else None,
             missing="drop", constant="drop", bootstrap=n_members > 1, random_state=random_state,
             verbose=verbose, devices=devices,
         ).fit(X_train, y_train)

@@ -33,7 +33,8 @@ def run(args: argparse.Namespace) -> int:
     X, y = X[keep], y[keep]
     X_train, X_test, y_train, y_test = split_table(X, y, args.test_size, args.seed)
     model = ShallowNetClassifier(
-        hidden_layer_sizes=hidden, activation=args.activation, n_members=args.members, max_iter=args.epochs,
+        hidden_layer_sizes=hidden, activation=args.activation, n_members=args.members, max_iter=args.max_iter,
+        optimizer=args.optimizer,
         categorical=args.categorical, missing="drop", constant="drop", random_state=args.seed,
         verbose=not args.quiet, devices=devices_option(args),
     ).fit(X_train, y_train)
