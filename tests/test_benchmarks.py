@@ -58,3 +58,16 @@ def test_counterfactual_benchmark_quick_scores_both(capsys):
     assert rows["ours"]["validity"] == 1.0 and rows["DiCE random"]["validity"] >= 0
     assert rows["ours"]["mean_changed"] <= 5
     assert "dice/ours" in capsys.readouterr().out
+
+
+def test_shapley_benchmark_quick_runs():
+    """The Shapley benchmark's quick mode (without the SHAP peers, tested in
+    tests/interpret/test_shapley.py): exact values are efficient and the permutation
+    estimate is near them."""
+    from benchmarks import bench_shapley
+
+    (result,) = bench_shapley.main(quick=True, peers=False)["settings"]
+    assert result["efficiency_gap"] < 1e-5
+    rows = {r["method"]: r for r in result["rows"]}
+    assert 0 < rows["ours permutation (64 pairs)"]["max_abs_diff"] < 0.05
+    assert rows["ours exact"]["s_per_row"] > 0

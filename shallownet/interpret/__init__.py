@@ -18,6 +18,7 @@ from .activity import (
 )
 from .counterfactuals import Counterfactuals, counterfactuals
 from .flips import FlipTensor, flip_tensor
+from .hidden_map import HiddenMap, hidden_map
 from .importance import Importance, garson, milne, olden
 from .influence import (
     ExpectedInfluence,
@@ -38,6 +39,7 @@ from .profiles import (
     profile,
 )
 from .randomization import OldenTest, olden_test
+from .shapley import Shapley, shapley
 from .sensitivity import SecondOrder, Sensitivity, second_order, sensitivity
 from .weights import WeightTable, weight_table
 
@@ -84,4 +86,8 @@ __all__ = [
     "WeightFrequency",
     "OutputDeltas",
     "HiddenLogic",
+    "shapley",
+    "Shapley",
+    "hidden_map",
+    "HiddenMap",
 ]
