@@ -42,7 +42,8 @@ def add_parser(sub) -> None:
     p = sub.add_parser(
         "analyze", help="analyse a CSV (default: the bundled penguins data) into a report folder",
         description="Encode the data, train an ensemble, read its weights, measure influence and "
-                    "sensitivity, compare with logistic regression, and write a report folder "
+                    "sensitivity, compare with logistic regression (OLS for a numeric target, see "
+                    "--task), and write a report folder "
                     "(index.html, figures, tables as CSV, results.json, the model file).",
     )
     p.add_argument("data", nargs="?", help="CSV file (delimiter inferred; default: bundled Palmer penguins)")
