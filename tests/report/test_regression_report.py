@@ -172,3 +172,17 @@ def test_task_regression_on_text_and_the_information_plane_are_refused_before_tr
     assert main(["analyze", str(numeric_csv), "--information-plane", "--out", str(tmp_path / "o"), "--quiet"]) == 2
     assert "--information-plane needs class labels" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_analyze_passes_the_task_to_the_analysis(numeric_csv, tmp_path, monkeypatch, capsys):
+    import shallownet.analysis
+
+    seen = {}
+
+    def capture(*args, **kwargs):
+        seen.update(kwargs)
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(shallownet.analysis, "analyze", capture)
+    assert main(["analyze", str(numeric_csv), "--task", "classification", "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    assert seen["task"] == "classification" and "stop here" in capsys.readouterr().err
