@@ -141,7 +141,8 @@ def regression_findings(a) -> list[str]:
         text += (" The network's errors are smaller: the data hold structure (curvature or interactions) "
                  "that a linear model misses.")
     else:
-        text += " OLS's errors are smaller: the network over- or under-fits these data."
+        text += (" OLS's errors are smaller: on these data the network does not improve on a linear model "
+                 "(see the convergence of its members below, and consider fewer hidden units).")
     out.append(text)
     table = a.variable_table().sort_values("expected", ascending=False)
     top = table.iloc[0]

@@ -36,7 +36,8 @@ def test_dtypes_that_are_not_numbers_and_numbers_held_as_objects():
 
 def test_the_reason_names_the_count_and_the_override():
     task, reason = detect_task(pd.Series(np.arange(12.0)), name="yield")
-    assert task == "regression" and "'yield'" in reason and "12 distinct" in reason and "--task classification" in reason
+    assert task == "regression" and "'yield'" in reason and "12 distinct" in reason
+    assert "--task classification" in reason
     task, reason = detect_task(pd.Series([1, 2, 3] * 4), name="grade")
     assert task == "classification" and "3 distinct" in reason and "--task regression" in reason
     assert detect_task(pd.Series(["a", "b"]))[1] == ""  # text: nothing to explain
