@@ -149,12 +149,12 @@ def usable_rows(model: ShallowNetClassifier, X: pd.DataFrame) -> np.ndarray:
     return ok
 
 
-def split_table(X: pd.DataFrame, y: pd.Series, test_size: float, seed: int):
-    """Stratified (when every class has 2 rows), seeded train/test split."""
+def split_table(X: pd.DataFrame, y: pd.Series, test_size: float, seed: int, stratify: bool = True):
+    """Seeded train/test split, stratified by ``y`` when ``stratify`` and every class has 2 rows
+    (``stratify=False`` for a numeric target)."""
     from sklearn.model_selection import train_test_split
 
-    counts = y.value_counts()
-    stratify = y if counts.min() >= 2 else None
+    stratify = y if stratify and y.value_counts().min() >= 2 else None
     return train_test_split(X, y, test_size=test_size, random_state=seed, stratify=stratify)
 
 
@@ -177,6 +177,7 @@ def analyze(
     progress: Callable[[str, int, int], None] | None = None,
     verbose: bool = False,
     devices: str | int = "auto",
+    task: str = "auto",
 ) -> Analysis:
     """Run the whole analysis of ``(X, y)``; see the module docstring for the steps.
 
@@ -196,15 +197,33 @@ def analyze(
     devices : {"auto", "none", 1}, default "auto"
         Spread the ensemble members (and the information-plane seeds) over the visible JAX
         devices when there are several; "none" or 1 keeps one device.
+    task : {"auto", "classification", "regression"}, default "auto"
+        "auto" follows :func:`shallownet.tasks.detect_task` (a numeric target with more than
+        10 distinct values is a number); a regression is analysed by
+        :func:`shallownet.analysis_regression.analyze_regression`.
 
     Returns
     -------
-    Analysis
+    Analysis or RegressionAnalysis
         Every result object, the fitted model, the split, notes on what was dropped or
         reported along the way, and the time each step took.
     """
+    from .tasks import detect_task
+
     if not isinstance(X, pd.DataFrame):
         raise TypeError(f"`X` must be a pandas DataFrame. Got {type(X).__name__}.")
+    task, reason = detect_task(y, task, name=str(getattr(y, "name", None) or "target"))
+    if task == "regression":
+        from .analysis_regression import analyze_regression
+
+        result = analyze_regression(
+            X, y, source=source, hidden_layer_sizes=hidden_layer_sizes, activation=activation,
+            n_members=n_members, max_iter=max_iter, optimizer=optimizer, test_size=test_size,
+            categorical=categorical, conditional=conditional, n_bootstrap=n_bootstrap,
+            information_plane=information_plane, random_state=random_state, progress=progress,
+            verbose=verbose, devices=devices)
+        result.notes[:0] = [reason] if reason else []
+        return result
     y = pd.Series(np.asarray(y), index=X.index, name=getattr(y, "name", None) or "target")
     if not 0 < test_size < 1:
         raise ValueError(f"`test_size` must be between 0 and 1. Got {test_size!r}.")
@@ -221,7 +240,8 @@ def analyze(
     t = step("data")
     keep = y.notna().to_numpy()
     dropped_target = int((~keep).sum())
-    notes = [f"Dropped {dropped_target} rows without a target value."] if dropped_target else []
+    notes = [reason] if reason else []
+    notes += [f"Dropped {dropped_target} rows without a target value."] if dropped_target else []
     X, y = X[keep], y[keep]
     X_train, X_test, y_train, y_test = split_table(X, y, test_size, random_state)
     timings["data"] = time.perf_counter() - t

@@ -20,6 +20,9 @@ def add_table_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--real", nargs="+", default=None, metavar="COL",
                    help="columns to treat as real (non-numeric values are an error)")
     p.add_argument("--drop", nargs="+", default=[], metavar="COL", help="columns to leave out (ids, ...)")
+    p.add_argument("--task", default="auto", choices=["auto", "classification", "regression"],
+                   help="auto (default): a numeric target with more than 10 distinct values is a number "
+                        "(regression, compared with OLS), anything else a set of classes")
     p.add_argument("--hidden", default="8", help="hidden layer sizes, e.g. 8 or 8,4 (default 8)")
     p.add_argument("--activation", default="logistic", choices=["logistic", "tanh", "relu"])
     p.add_argument("--members", type=int, default=8, help="ensemble members (default 8)")
@@ -39,7 +42,8 @@ def add_parser(sub) -> None:
     p = sub.add_parser(
         "analyze", help="analyse a CSV (default: the bundled penguins data) into a report folder",
         description="Encode the data, train an ensemble, read its weights, measure influence and "
-                    "sensitivity, compare with logistic regression, and write a report folder "
+                    "sensitivity, compare with logistic regression (OLS for a numeric target, see "
+                    "--task), and write a report folder "
                     "(index.html, figures, tables as CSV, results.json, the model file).",
     )
     p.add_argument("data", nargs="?", help="CSV file (delimiter inferred; default: bundled Palmer penguins)")
@@ -129,6 +133,17 @@ def load_table(args) -> tuple[pd.DataFrame, pd.Series, str, list[str]]:
     return X, y, source, notes
 
 
+def choose_task(y: pd.Series, args) -> tuple[str, str]:
+    """The task ``--task`` asks for and why (``auto``: :func:`shallownet.tasks.detect_task`), or
+    a :class:`UsageError` when a regression is asked of a non-numeric or constant target."""
+    from ..tasks import detect_task
+
+    try:
+        return detect_task(y, args.task, name=str(y.name))
+    except ValueError as exc:
+        raise UsageError(f"--task {args.task}: {exc}") from None
+
+
 class StepProgress:
     """Progress over the analysis steps (a bar on stderr; silent with ``--quiet``)."""
 
@@ -161,12 +176,17 @@ def run(args: argparse.Namespace) -> int:
     except FileExistsError as exc:
         raise UsageError(str(exc).replace(" (force=True)", "").replace(" / force=True", "")) from None
     X, y, source, notes = load_table(args)
+    task, _ = choose_task(y, args)  # analyze() notes the reason itself
+    if task == "regression" and args.information_plane:
+        raise UsageError("--information-plane needs class labels; the target is analysed as a number "
+                         "(pass --task classification to treat its values as classes)")
     steps = StepProgress(args.quiet)
     analysis = analyze(
         X, y, source=source, hidden_layer_sizes=hidden, activation=args.activation, n_members=args.members,
         max_iter=args.max_iter, optimizer=args.optimizer, test_size=args.test_size, categorical=args.categorical,
         conditional=args.conditional, n_bootstrap=args.bootstrap, information_plane=args.information_plane,
         random_state=args.seed, progress=steps, verbose=not args.quiet, devices=devices_option(args),
+        task=args.task,
     )
     analysis.notes[:0] = notes
     write_analysis(analysis, out, force=args.force)
@@ -174,7 +194,12 @@ def run(args: argparse.Namespace) -> int:
     for note in analysis.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"Report written to {out}/index.html")
-    print(f"Held-out accuracy {analysis.test_accuracy:.3f} on {analysis.n_test_complete} rows.")
+    if task == "regression":
+        m = analysis.test_metrics
+        print(f"Held-out RMSE {m['rmse']:.4g}, MAE {m['mae']:.4g}, R^2 {m['r2']:.3f} on "
+              f"{analysis.n_test_complete} rows.")
+    else:
+        print(f"Held-out accuracy {analysis.test_accuracy:.3f} on {analysis.n_test_complete} rows.")
     for line in findings(analysis):
         print(f"- {line}")
     return 0

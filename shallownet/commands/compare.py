@@ -6,15 +6,18 @@ import argparse
 import json
 import warnings
 
+from ..results import to_jsonable
 from . import devices_option
-from .analyze import add_table_arguments, check_model_options, load_table
+from .analyze import add_table_arguments, check_model_options, choose_task, load_table
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
-        "compare", help="compare a network with logistic regression on a CSV",
+        "compare", help="compare a network with logistic regression (or OLS for a numeric target) on a CSV",
         description="Train an ensemble and a logistic regression on the same variables and print "
-                    "held-out metrics with paired bootstrap intervals, McNemar's and DeLong's tests.",
+                    "held-out metrics with paired bootstrap intervals, McNemar's and DeLong's tests; "
+                    "for a numeric target (see --task) OLS instead, with RMSE, MAE and R^2, paired "
+                    "bootstrap intervals and a paired t test of squared errors.",
     )
     p.add_argument("data", help="CSV file (delimiter inferred)")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON instead of a table")
@@ -29,6 +32,10 @@ def run(args: argparse.Namespace) -> int:
 
     hidden = check_model_options(args)
     X, y, source, notes = load_table(args)
+    task, reason = choose_task(y, args)
+    notes += [reason] if reason else []
+    if task == "regression":
+        return run_regression(args, X, y, source, notes, hidden)
     keep = y.notna().to_numpy()
     X, y = X[keep], y[keep]
     X_train, X_test, y_train, y_test = split_table(X, y, args.test_size, args.seed)
@@ -46,6 +53,28 @@ def run(args: argparse.Namespace) -> int:
                      random_state=args.seed)
     if args.json:
         print(json.dumps({"source": source, "notes": notes, **result.to_dict()}, indent=2))
+    else:
+        for n in notes:
+            warnings.warn(n)
+        print(result.summary())
+    return 0
+
+
+def run_regression(args: argparse.Namespace, X, y, source: str, notes: list, hidden) -> int:
+    """A numeric target: the network against OLS (RMSE, MAE, R^2, paired t test)."""
+    from ..analysis_regression import compare_regression_split
+
+    result, more = compare_regression_split(
+        X, y, test_size=args.test_size, n_bootstrap=args.bootstrap, random_state=args.seed,
+        hidden_layer_sizes=hidden, activation=args.activation, n_members=args.members, max_iter=args.max_iter,
+        optimizer=args.optimizer, categorical=args.categorical, verbose=not args.quiet,
+        devices=devices_option(args),
+    )
+    notes = notes + more
+    if args.json:
+        print(json.dumps({"source": source, "task": "regression", "notes": notes, **result.to_dict(),
+                          "names": list(result.names), "n": len(result.y), "test": to_jsonable(result.test)},
+                         indent=2))
     else:
         for n in notes:
             warnings.warn(n)

@@ -183,8 +183,10 @@ class PartialDependence(Result):
     variable, kind : str
     values : ndarray (G,)
     ice : ndarray (N, G, K)
-        Each case's class probabilities with the variable set to each value.
+        Each case's class probabilities with the variable set to each value (for a
+        regression network, ``regression=True``: its predictions, raw target units).
     classes : ndarray (K,)
+    regression : bool
     """
 
     variable: str
@@ -192,6 +194,7 @@ class PartialDependence(Result):
     values: np.ndarray
     ice: np.ndarray
     classes: np.ndarray
+    regression: bool = False
 
     @property
     def average(self) -> np.ndarray:
@@ -240,7 +243,7 @@ def partial_dependence(
     ice, _ = proba_grid(net, x, cols, cand, chunk_size)
     return PartialDependence(
         variable=var.name, kind=var.kind, values=candidate_values(var, n_grid),
-        ice=ice.astype(np.float64), classes=np.asarray(net.classes),
+        ice=ice.astype(np.float64), classes=np.asarray(net.classes), regression=net.is_regression,
     )
 
 

@@ -92,6 +92,9 @@ class Sensitivity(Result):
     category_proba : dict of str -> ndarray (N, C, K)
         For each enumerated variable, ``p_k`` with the variable set to each category.
     categories : dict of str -> tuple
+    regression : bool
+        True for a linear (regression) output: ``p_k`` is then the prediction of output k,
+        in raw units of the target.
     """
 
     variables: tuple
@@ -102,6 +105,7 @@ class Sensitivity(Result):
     member_means: np.ndarray
     category_proba: dict
     categories: dict
+    regression: bool = False
 
     @property
     def title(self) -> str:
@@ -237,7 +241,7 @@ def sensitivity(
         variables=tuple(v.name for v in vars_), kinds=tuple(v.kind for v in vars_),
         scales=np.array([v.scale for v in vars_]), classes=np.asarray(net.classes),
         effects=effects, member_means=member_means, category_proba=category_proba,
-        categories=categories,
+        categories=categories, regression=net.is_regression,
     )
 
 

@@ -56,7 +56,8 @@ def plot_sensitivity(result: Any, *, kind: str = "scatter", class_: Any = None, 
         for name, m, s in zip(result.variables, mean, sd):
             ax.annotate(name, (m, s), textcoords="offset points", xytext=(4, 3), fontsize="small")
         ax.axvline(0, color="0.7", lw=0.8)
-        ax.set_xlabel(f"mean effect on p({result.classes[k]})")
+        ax.set_xlabel(f"mean effect on predicted {result.classes[k]}" if result.regression
+                      else f"mean effect on p({result.classes[k]})")
         ax.set_ylabel("sd over cases")
     else:
         rms = result.rms
@@ -64,7 +65,8 @@ def plot_sensitivity(result: Any, *, kind: str = "scatter", class_: Any = None, 
         K = len(result.classes)
         height = 0.8 / K
         for k, c in enumerate(result.classes):
-            ax.barh(pos - 0.4 + height * (k + 0.5), rms[:, k], height, label=f"p({c})")
+            ax.barh(pos - 0.4 + height * (k + 0.5), rms[:, k], height,
+                    label=f"predicted {c}" if result.regression else f"p({c})")
         ax.set_yticks(pos)
         ax.set_yticklabels(result.variables)
         ax.invert_yaxis()
@@ -127,8 +129,11 @@ def plot_partial_dependence(result: Any, *, class_: Any = None, ice: bool = True
         ax.set_xticks(x)
         ax.set_xticklabels([str(v) for v in result.values])
     ax.set_xlabel(result.variable)
-    ax.set_ylabel(f"p({result.classes[k]})")
-    ax.set_ylim(-0.02, 1.02)
+    if result.regression:
+        ax.set_ylabel(f"predicted {result.classes[k]}")
+    else:
+        ax.set_ylabel(f"p({result.classes[k]})")
+        ax.set_ylim(-0.02, 1.02)
     ax.legend(frameon=False, fontsize="small")
     ax.set_title(result.title)
     return ax
@@ -154,7 +159,7 @@ def plot_surface(result: Any, *, class_: Any = None, ax=None):
     xa = np.arange(len(va)) if cat_a else np.asarray(va, float)
     xb = np.arange(len(vb)) if cat_b else np.asarray(vb, float)
     P = result.proba[:, :, k].T  # rows: second variable
-    regression = getattr(result, "regression", False)
+    regression = result.regression
     low, high = (float(P.min()), float(P.max())) if regression else (0.0, 1.0)
     if high <= low:
         high = low + 1.0

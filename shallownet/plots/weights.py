@@ -78,7 +78,7 @@ def plot_network(
     if weights.output == "softmax":
         V = matrices[-1]
         matrices[-1] = V - V.mean(axis=1, keepdims=True)
-    out_labels = ([str(c) for c in lay.classes] if weights.output == "softmax"
+    out_labels = ([str(c) for c in lay.classes] if weights.output in ("softmax", "linear")
                   else [f"P({lay.classes[1]})"])
     sizes = [len(lay.columns), *(len(h) for h in weights.hidden), len(out_labels)]
     height = max(sizes)

@@ -114,8 +114,16 @@ RESULTS_SCHEMA: dict = {
 
 
 # -- findings ------------------------------------------------------------------------------
+def _is_regression(a) -> bool:
+    return getattr(a, "task", "classification") == "regression"
+
+
 def findings(a) -> list[str]:
     """Plain-language statements of the strongest findings, each with its uncertainty."""
+    if _is_regression(a):
+        from .regression import regression_findings
+
+        return regression_findings(a)
     out = []
     comp = a.results["comparison"].to_frame().set_index("metric")
     acc = comp.loc["accuracy"]
@@ -212,7 +220,8 @@ def _training_curve(model, ax=None):
     ax.plot(epochs[all_active], loss[all_active].mean(axis=1), color="black", lw=2,
             label="mean over members (while all train)")
     ax.set_xlabel(_step_name(model))
-    ax.set_ylabel("training loss (cross-entropy + penalty)")
+    ax.set_ylabel("training loss (squared error / 2 on the standardised target + penalty)"
+                  if model.network_.is_regression else "training loss (cross-entropy + penalty)")
     ax.set_yscale("log")
     ax.legend()
     ax.set_title(f"Training of {model.network_.n_members} members")
@@ -221,6 +230,10 @@ def _training_curve(model, ax=None):
 # -- the report ----------------------------------------------------------------------------
 def build_report(a) -> Report:
     """The HTML report of an analysis (figures drawn here; nothing is written yet)."""
+    if _is_regression(a):
+        from .regression import build_regression_report
+
+        return build_regression_report(a)
     from ..plots.baselines import plot_calibration, plot_importance_vs_coefficient, plot_metrics, plot_roc
     from ..plots.influence import plot_influence, plot_influence_heatmap
     from ..plots.sensitivity import plot_profile, plot_sensitivity, plot_surface
@@ -361,16 +374,26 @@ def build_report(a) -> Report:
                    "Information plane, one trajectory per layer coloured by epoch.")
         sec.table("information-plane", r["information_plane"].to_frame(), "I(X;T) and I(T;Y) per layer and epoch.")
 
+    reproducibility_section(rep, a)
+    return rep
+
+
+def reproducibility_section(rep: Report, a) -> None:
+    """The settings and the time per step of an analysis (both kinds of report end with it)."""
     sec = rep.section("Reproducibility")
     sec.table("settings", pd.DataFrame({"setting": list(a.settings), "value": [str(v) for v in a.settings.values()]}),
               "Settings of this analysis.")
     sec.table("timings", pd.DataFrame({"step": list(a.timings), "seconds": list(a.timings.values())}),
               "Time per step (seconds; the first run of a session includes compilation).")
-    return rep
 
 
 def results_json(a) -> dict:
-    """The machine-readable results (validated against :data:`RESULTS_SCHEMA`)."""
+    """The machine-readable results (validated against :data:`RESULTS_SCHEMA`; for a numeric
+    target :data:`shallownet.report.regression.REGRESSION_SCHEMA`)."""
+    if _is_regression(a):
+        from .regression import regression_results_json
+
+        return regression_results_json(a)
     model = a.model
     net = model.network_
     enc = model.encoder_
