@@ -55,3 +55,28 @@ def test_quick_reproduction(tmp_path):
     np.testing.assert_allclose(values, mod.true_expected_influence(), atol=0.05)
     saved = json.loads((tmp_path / "results.json").read_text())
     assert saved["config"]["n_replicates"] == n and len(saved["table"]) == len(table)
+
+
+def _load_regression():
+    spec = importlib.util.spec_from_file_location("olden2004_regression", SCRIPT.parent / "regression.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_regression_half_closed_form_and_quick_run(tmp_path):
+    """2|c_i|/sqrt(pi) is E|c_i (x_i' - x_i)| (simulated); the quick run's networks rank x1
+    first and their marginal EI lands near the closed form."""
+    mod = _load_regression()
+    rng = np.random.default_rng(1)
+    c = np.asarray(mod.CORRELATIONS)
+    x, x2 = rng.standard_normal((2, 200_000, c.size))
+    np.testing.assert_allclose(mod.true_expected_influence(), np.mean(np.abs(c * (x2 - x)), axis=0), atol=0.005)
+    out = mod.main(quick=True, out=tmp_path)
+    assert (tmp_path / "regression_table.md").stat().st_size > 0
+    records = out["records"]
+    ei = records[(records["set"] == "single") & (records["method"] == "expected influence (marginal)")]
+    assert ei["x1_right"].all()
+    values = ei[[f"x{i}_value" for i in range(1, 6)]].mean().to_numpy()
+    np.testing.assert_allclose(values, mod.true_expected_influence(), atol=0.12)
+    assert out["records"]["converged"].min() > 0.5
