@@ -121,7 +121,9 @@ def offending_message(name: str, offending: dict, declared_real: bool) -> str:
 def identifier_reason(series: pd.Series, kind: str) -> str | None:
     """Why ``series`` looks like an identifier (see the module docstring), or None.
 
-    ``kind`` is the kind the encoder inferred for it ("real", "enumerated" or "binary").
+    ``kind`` is the kind the encoder inferred for it ("real", "enumerated" or "binary"); a
+    real column is checked by the integer rule when it holds integers (an integer dtype, or
+    text that reads as integers), never when it holds other numbers.
     """
     present = series.dropna()
     n = len(present)
@@ -134,6 +136,37 @@ def identifier_reason(series: pd.Series, kind: str) -> str | None:
         return None
     if series.dtype.kind in "iu":
         values = present.to_numpy(dtype=float)
-        if len(np.unique(values)) == n and values.max() - values.min() < 2 * n:
-            return f"a different integer in every row, spanning {values.min():g}..{values.max():g}"
+    elif _is_text(series):
+        values = pd.to_numeric(present, errors="coerce").to_numpy(dtype=float)
+        if np.isnan(values).any() or np.any(values != np.round(values)):
+            return None
+    else:
+        return None
+    if len(np.unique(values)) == n and values.max() - values.min() < 2 * n:
+        return f"a different integer in every row, spanning {values.min():g}..{values.max():g}"
     return None
+
+
+def identifier_columns(frame: pd.DataFrame, na_values: Sequence[str] = NA_VALUES,
+                       skip: Sequence[str] = ()) -> dict[str, str]:
+    """``{column: reason}`` of the identifier-like columns of ``frame`` (module docstring),
+    leaving out the columns in ``skip``; missing-value tokens are read as missing first."""
+    frame, _ = replace_tokens(frame, na_values)
+    out = {}
+    for name in frame.columns:
+        if name in skip:
+            continue
+        series = frame[name]
+        present = series.dropna()
+        if series.dtype.kind == "b" or (len(present) and present.map(type).eq(bool).all()):
+            continue
+        if series.dtype.kind in "iuf":
+            kind = "real"
+        elif numeric_text(series)[0] is not None:
+            kind = "real"
+        else:
+            kind = "enumerated"
+        reason = identifier_reason(series, kind)
+        if reason is not None:
+            out[str(name)] = reason
+    return out
