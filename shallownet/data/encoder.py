@@ -210,7 +210,7 @@ class Encoder:
         if counts and self.missing == "error":
             tokens = f" Tokens read as missing: {self.missing_tokens_}." if self.missing_tokens_ else ""
             raise ValueError(
-                f"`X` has missing values: {counts} (column: count).{tokens} Clean them, or pass "
+                f"`X` has missing values (NaN): {counts} (column: count).{tokens} Clean them, or pass "
                 "missing='indicator' (fill plus a missingness indicator, every row kept) or "
                 "missing='drop' (drop those rows; the number dropped is reported)."
             )

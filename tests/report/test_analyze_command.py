@@ -49,7 +49,8 @@ def test_results_json_follows_its_schema_and_the_tables(penguins_report):
     doc = json.loads((penguins_report / "results.json").read_text())
     validate(doc, RESULTS_SCHEMA)
     assert doc["classes"] == ["Adelie", "Chinstrap", "Gentoo"]
-    assert doc["data"]["n_rows"] == 344 and doc["data"]["dropped_training_rows"] > 0
+    assert doc["data"]["n_rows"] == 344 and doc["data"]["dropped_training_rows"] == 0  # missing="indicator"
+    assert {c["variable"] for c in doc["missing"]["columns"]} >= {"sex"}
     ei = pd.read_csv(penguins_report / "tables" / "influence.csv").set_index("variable")["expected"]
     for v in doc["variables"]:
         assert v["expected"] == pytest.approx(ei[v["variable"]], rel=1e-9)
