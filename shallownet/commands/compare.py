@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
     tr = usable_rows(model, X_train)
     te = usable_rows(model, X_test)
     if (~te).any():
-        notes.append(f"{int((~te).sum())} test rows the missing-value policy cannot encode were left out.")
+        notes.append(f"{int((~te).sum())} test rows the missing-value policy ({args.missing!r}, "
+                     f"unknown={args.unknown!r}) cannot encode were left out of every held-out figure.")
     if (unseen_rows(model, X_test) & te).any():
         notes.append(f"{int((unseen_rows(model, X_test) & te).sum())} test rows with a category not seen in "
                      "training were scored with that variable as an all-zero one-hot row.")
