@@ -36,3 +36,20 @@ def test_numpy_loops_of_the_influence_benchmark_agree_with_the_library():
     assert loop_ei.max() > 0.1  # some variables do change some decisions
     jac = loop_jacobian(net, x.astype(np.float64))
     np.testing.assert_allclose(jac, sensitivity(clf, X).effects[:, :, 1], rtol=0, atol=1e-5)
+
+
+def test_missing_value_benchmark_smoke_run():
+    """``bench_missing --quick``: listwise deletion keeps fewer rows than the indicator policy,
+    which scores every test row; the peer pipeline sees the same rows."""
+    from benchmarks.bench_missing import data, main
+
+    X, _ = data(1000)
+    assert abs(X.isna().to_numpy().mean() - 0.10) < 0.01  # about 10 % of the cells are missing
+    result = main(quick=True)
+    rows = {r["model"]: r for r in result["rows"]}
+    drop, indicator = rows["shallownet drop (warm)"], rows["shallownet indicator (warm)"]
+    assert drop["train_rows"] < indicator["train_rows"] == result["n_train"]
+    assert drop["test_rows"] == result["complete_test_rows"] < indicator["test_rows"] == result["n_test"]
+    peer = rows["sklearn imputer+indicator, MLP"]
+    assert peer["test_rows"] == result["n_test"] and peer["peer_s_over_ours"] > 0
+    assert all(0 <= r["accuracy"] <= 1 for r in result["rows"])
