@@ -434,7 +434,9 @@ def fit_baseline(X, y, model, random_state):
     """Logistic regression on the network's variables; returns ``(fit, note)``.
 
     Statsmodels inference is attempted first; when the maximum-likelihood estimate does not
-    exist (separation) or fails, the penalised fit alone is returned with a note saying so.
+    exist (separation), fails, or the design is singular (for instance the missingness
+    indicators of columns that are always missing together), the penalised fit alone is
+    returned with a note saying so.
     """
     try:
         return fit_logistic(X, y, encoder=model.encoder_, random_state=random_state), ""
@@ -448,6 +450,13 @@ def fit_baseline(X, y, model, random_state):
     except LogisticFitError as exc:
         fit = fit_logistic(X, y, encoder=model.encoder_, inference=False, random_state=random_state)
         return fit, f"Logistic-regression inference failed ({exc}); the penalised fit is used."
+    except ValueError as exc:
+        if "design is singular" not in str(exc):
+            raise
+        # e.g. missingness indicators of columns that are always missing together
+        fit = fit_logistic(X, y, encoder=model.encoder_, inference=False, random_state=random_state)
+        return fit, (f"Logistic-regression inference is not possible: {exc} The comparison uses the "
+                     "penalised logistic regression; coefficients are shown without standard errors.")
 
 
 def _information_plane(model: ShallowNetClassifier, X: pd.DataFrame, y: pd.Series, max_iter: int,
@@ -457,6 +466,11 @@ def _information_plane(model: ShallowNetClassifier, X: pd.DataFrame, y: pd.Serie
     from .information import information_plane, train_with_snapshots
 
     net = model.network_
+    enc = model.encoder_
+    if enc.missing == "indicator" and enc.missing_counts_:
+        # The snapshot run refits a plain encoder; give it the model's own encoded columns
+        # (already on [0, 1], so its min-max scaling leaves them as they are).
+        X = pd.DataFrame(enc.transform(X, report=False), columns=enc.column_names_, index=X.index)
     run = train_with_snapshots(
         X, y, hidden_layer_sizes=net.hidden_sizes, activation=net.activation, output=net.output,
         n_seeds=min(net.n_members, 4), epochs=max_iter, learning_rate=0.01,

@@ -44,7 +44,9 @@ def test_report_folder_contents(penguins_report):
     assert variables["variable"].tolist() == ["island", "bill_length_mm", "bill_depth_mm",
                                               "flipper_length_mm", "body_mass_g", "sex"]
     assert "http://" not in page and "https://" not in page
-    assert "perfect separation" in page  # the logistic MLE does not exist on penguins: said plainly
+    # The logistic MLE does not exist on penguins, said plainly: the four measurements are missing
+    # together (identical indicators, a singular design) and the species separate.
+    assert "design is singular" in page and "penalised logistic regression" in page
 
 
 def test_results_json_follows_its_schema_and_the_tables(penguins_report):
