@@ -209,6 +209,21 @@ def drop_identifiers(X: pd.DataFrame, keep: Sequence[str] | None, declared: Sequ
     return X.drop(columns=list(found)), notes
 
 
+def missingness_flips(model: ShallowNetClassifier, X: pd.DataFrame) -> dict:
+    """Whether missingness itself moves the decision: per variable whose missingness the model
+    encodes (an indicator, or a ``missing`` category), the share of the rows of ``X`` whose
+    decision changes when that variable alone is set to "missing" (the last candidate of its
+    flip tensor, :func:`shallownet.interpret.flips.flip_tensor`)."""
+    from .interpret.flips import flip_tensor
+
+    enc = model.encoder_
+    out = {}
+    for v in enc.variables_:
+        if v.has_indicator or v.name in enc.missing_categories_:
+            out[v.name] = float(flip_tensor(model, X, v.name, n_grid=2).flips[:, -1].mean())
+    return out
+
+
 def missing_summary(model: ShallowNetClassifier, X_train: pd.DataFrame, X_test: pd.DataFrame,
                     train_rows: np.ndarray, test_rows: np.ndarray) -> dict:
     """The missing-data part of the report, as JSON-ready data.
@@ -216,8 +231,9 @@ def missing_summary(model: ShallowNetClassifier, X_train: pd.DataFrame, X_test: 
     ``policy``, ``fill``, ``unknown``; ``columns``: per variable with missing cells in
     either split, the count and share missing in train and test, the tokens read as missing,
     how the model encodes them (``indicator``, ``category``, ``filled``, ``dropped rows`` or
-    ``excluded``) and the fill value in raw units; ``rows``: rows in each split, rows used,
-    test rows scored with an unseen category.
+    ``excluded``), the fill value in raw units and, where the model encodes missingness,
+    ``decision_changes_if_missing`` (:func:`missingness_flips`); ``rows``: rows in each split,
+    rows used, test rows scored with an unseen category.
     """
     enc = model.encoder_
     names = [v.name for v in enc.variables_]
@@ -248,6 +264,9 @@ def missing_summary(model: ShallowNetClassifier, X_train: pd.DataFrame, X_test: 
             "fill": v.fill if v.has_indicator else enc.fill_values_.get(v.name) if how.startswith("filled") else None,
             "tokens": ", ".join(f"{t!r}: {k}" for t, k in tokens.items()),
         })
+    flips = missingness_flips(model, X_train[train_rows]) if train_rows.any() else {}
+    for entry in columns:
+        entry["decision_changes_if_missing"] = flips.get(entry["variable"])
     n_unseen = int((unseen_rows(model, X_test) & test_rows).sum())
     return {
         "policy": enc.missing, "fill": enc.fill, "unknown": enc.unknown, "columns": columns,

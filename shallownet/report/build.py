@@ -269,7 +269,9 @@ def build_report(a) -> Report:
         sec.text(missing_words(a.missing))
         if a.missing["columns"]:
             sec.table("missing-data", missing_table(a.missing),
-                      "Missing cells per variable (tokens such as 'NA' or '?' included) and how they are encoded.")
+                      "Missing cells per variable (tokens such as 'NA' or '?' included), how they are encoded, "
+                      "and whether missingness itself moves the decision: the share of training rows whose "
+                      "decision changes when the variable alone is set to missing.")
     if enc.n_dropped_rows_ or enc.dropped_columns_:
         sec.callout(
             f"Dropped {enc.n_dropped_rows_} training rows with missing values"

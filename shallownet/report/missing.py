@@ -32,6 +32,8 @@ def missing_words(missing: dict) -> str:
 
 def missing_table(missing: dict) -> pd.DataFrame:
     """Per variable with missing cells: counts and shares in train and test, tokens read as
-    missing, how the model encodes them and the fill value in raw units."""
+    missing, how the model encodes them, the fill value in raw units, and the share of training
+    rows whose decision changes when the variable alone is set to missing."""
     return pd.DataFrame(missing["columns"], columns=["variable", "train_missing", "train_share", "test_missing",
-                                                     "test_share", "encoded_as", "fill", "tokens"])
+                                                     "test_share", "encoded_as", "fill", "tokens",
+                                                     "decision_changes_if_missing"])

@@ -119,3 +119,17 @@ def test_parametric_conditionals_refuse_the_pair(determined):
             expected_influence(clf, X, y, conditional=name, n_grid=N_GRID)
     # The model conditional of OTHER variables may use the indicator as a regressor.
     expected_influence(clf, X, y, conditional="model", variables=["b", "c"], n_grid=N_GRID)
+
+
+def test_missingness_flips_equal_predicting_with_the_cell_blanked(determined):
+    from shallownet.analysis import missingness_flips
+
+    X, y, clf = determined
+    flips = missingness_flips(clf, X)
+    assert set(flips) == {"a", "c"}  # the variables whose missingness the model encodes
+    for name in ("a", "c"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            blanked = clf.predict(X.assign(**{name: None}))
+        assert flips[name] == pytest.approx(np.mean(blanked != clf.predict(X)))
+    assert flips["a"] == pytest.approx(1 - y.mean())  # every known case flips to the missing class
