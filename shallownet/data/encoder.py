@@ -389,7 +389,7 @@ class Encoder:
         if self.missing != "indicator" and frame.isna().to_numpy().any():
             counts = {c: int(n) for c, n in frame.isna().sum().items() if n}
             raise ValueError(
-                f"`X` has missing values: {counts} (column: count). This encoder was fitted with "
+                f"`X` has missing values (NaN): {counts} (column: count). This encoder was fitted with "
                 f"missing={self.missing!r}; refit with missing='indicator' to encode them."
             )
         return self._encode(frame, report=report)

@@ -123,7 +123,7 @@ def test_a_column_missing_only_after_training():
     # Under missing='error' or 'drop', a missing value at transform time is an error.
     with pytest.warns(DataWarning, match="Dropped 12 of 40 rows"):
         enc_drop = Encoder(missing="drop").fit(X)
-    with pytest.raises(ValueError, match=r"missing values: \{'a': 7, 'c': 5\}.*refit with missing='indicator'"):
+    with pytest.raises(ValueError, match=r"missing values \(NaN\): \{'a': 7, 'c': 5\}.*refit with missing='indicator'"):
         enc_drop.transform(X)
 
 
