@@ -129,6 +129,18 @@ def load_table(args) -> tuple[pd.DataFrame, pd.Series, str, list[str]]:
         if unknown:
             raise UsageError(f"--{option} names unknown columns {unknown}; columns: {list(X.columns)}")
     X = X.drop(columns=args.drop)
+    # --real columns may hold missing-value tokens; anything else non-numeric fails before the run
+    from ..data.screening import check_na_values, offending_message, replace_tokens
+
+    tokens = check_na_values(args.na_values)
+    for col in args.real or []:
+        cells, _ = replace_tokens(X[[col]], tokens)
+        converted = pd.to_numeric(cells[col], errors="coerce")
+        bad = cells[col][converted.isna() & cells[col].notna()]
+        if len(bad):
+            counts = {str(k): int(n) for k, n in bad.astype(str).value_counts().items()}
+            raise UsageError(offending_message(col, counts, True).replace("na_values=[...] (command line: "
+                                                                           "--na-values)", "--na-values"))
     return X, y, source, notes
 
 
