@@ -294,6 +294,7 @@ def analyze(
     activation: str = "logistic",
     n_members: int = 8,
     max_iter: int = 500,
+    optimizer: str = "auto",
     test_size: float = 0.25,
     categorical: Sequence[str] | None = None,
     real: Sequence[str] | None = None,
@@ -318,6 +319,9 @@ def analyze(
         Input variables (text, categorical and boolean columns are enumerated).
     y : array-like
         Class labels; rows without one are dropped (reported).
+    max_iter, optimizer :
+        Passed to :class:`~shallownet.ShallowNetClassifier` (default "auto": full-batch L-BFGS
+        to the optimum on small tables, minibatch Adam on large ones).
     categorical, real, missing, fill, unknown, na_values :
         Encoder options (:class:`shallownet.data.Encoder`); here ``missing="indicator"`` and
         ``unknown="ignore"`` by default, since the report states the policy and its counts.
@@ -369,7 +373,7 @@ def analyze(
         t = step("model")
         model = ShallowNetClassifier(
             hidden_layer_sizes=tuple(hidden_layer_sizes), activation=activation, n_members=n_members,
-            max_iter=max_iter, categorical=list(categorical) if categorical else None,
+            max_iter=max_iter, optimizer=optimizer, categorical=list(categorical) if categorical else None,
             real=list(real) if real else None, missing=missing, fill=fill, unknown=unknown,
             na_values=na_values, constant="drop", bootstrap=n_members > 1, random_state=random_state,
             verbose=verbose, devices=devices,

@@ -39,7 +39,11 @@ def add_table_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hidden", default="8", help="hidden layer sizes, e.g. 8 or 8,4 (default 8)")
     p.add_argument("--activation", default="logistic", choices=["logistic", "tanh", "relu"])
     p.add_argument("--members", type=int, default=8, help="ensemble members (default 8)")
-    p.add_argument("--epochs", type=int, default=500, help="maximum epochs (default 500)")
+    p.add_argument("--optimizer", default="auto", choices=["auto", "lbfgs", "adam"],
+                   help="auto (default): full-batch L-BFGS to the optimum on small tables, "
+                        "minibatch Adam on large ones")
+    p.add_argument("--max-iter", "--epochs", dest="max_iter", type=int, default=500,
+                   help="maximum L-BFGS iterations or Adam epochs (default 500)")
     p.add_argument("--test-size", type=float, default=0.25, help="held-out fraction (default 0.25)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for intervals (default 1000)")
@@ -80,8 +84,8 @@ def parse_hidden(text: str) -> tuple[int, ...]:
 
 def check_model_options(args) -> tuple[int, ...]:
     """Validate the model options shared by the commands; return the hidden layer sizes."""
-    if args.members < 1 or args.epochs < 1 or args.bootstrap < 1:
-        raise UsageError("--members, --epochs and --bootstrap must be positive")
+    if args.members < 1 or args.max_iter < 1 or args.bootstrap < 1:
+        raise UsageError("--members, --max-iter and --bootstrap must be positive")
     if not 0 < args.test_size < 1:
         raise UsageError("--test-size must be between 0 and 1")
     return parse_hidden(args.hidden)
@@ -185,7 +189,8 @@ def run(args: argparse.Namespace) -> int:
     steps = StepProgress(args.quiet)
     analysis = analyze(
         X, y, source=source, hidden_layer_sizes=hidden, activation=args.activation, n_members=args.members,
-        max_iter=args.epochs, test_size=args.test_size, categorical=args.categorical, **encoding_options(args),
+        max_iter=args.max_iter, optimizer=args.optimizer, test_size=args.test_size, categorical=args.categorical,
+        **encoding_options(args),
         conditional=args.conditional, n_bootstrap=args.bootstrap, information_plane=args.information_plane,
         random_state=args.seed, progress=steps, verbose=not args.quiet, devices=devices_option(args),
     )

@@ -37,8 +37,8 @@ def run(args: argparse.Namespace) -> int:
     notes += id_notes
     X_train, X_test, y_train, y_test = split_table(X, y, args.test_size, args.seed)
     model = ShallowNetClassifier(
-        hidden_layer_sizes=hidden, activation=args.activation, n_members=args.members, max_iter=args.epochs,
-        categorical=args.categorical, constant="drop", random_state=args.seed,
+        hidden_layer_sizes=hidden, activation=args.activation, n_members=args.members, max_iter=args.max_iter,
+        optimizer=args.optimizer, categorical=args.categorical, constant="drop", random_state=args.seed,
         verbose=not args.quiet, devices=devices_option(args), **options,
     ).fit(X_train, y_train)
     tr = usable_rows(model, X_train)

@@ -107,6 +107,17 @@ def case_losses(p: jax.Array, p0: jax.Array, y: jax.Array) -> jax.Array:
     )
 
 
+def case_losses_linear(p: jax.Array, p0: jax.Array, y: jax.Array) -> jax.Array:
+    """Per-case losses of a linear (regression) output, laid out as :func:`case_losses`:
+    ``"mse"`` is the squared error averaged over the ``T`` outputs, ``(1/T) sum_t (p_t -
+    y_t)^2`` in the target's raw units; ``"output"`` is ``sum_t (p_t - p0_t)^2``; the two
+    classification losses are zero (refused before this is reached). ``p`` is ``(..., T)``."""
+    zero = jnp.zeros(p.shape[:-1], p.dtype)
+    return jnp.stack(
+        [jnp.mean((p - y) ** 2, axis=-1), zero, zero, jnp.sum((p - p0) ** 2, axis=-1)], axis=-1
+    )
+
+
 def _increase_sums_impl(params, x, y, rows, mask, cols, block, key_data, noise, activation, output,
                         discrete, n_repeats):
     """Masked sums over one chunk of cases, for every loss of :data:`LOSSES` at once (the
@@ -130,9 +141,11 @@ def _increase_sums_impl(params, x, y, rows, mask, cols, block, key_data, noise, 
 
     mp, mp0 = jax.vmap(member)(params)  # (M, C, S, R, K), (M, C, K)
 
+    losses = case_losses_linear if output == "linear" else case_losses
+
     def sums(p, p0):
-        base = case_losses(p0, p0, y)  # (C, L)
-        pert = case_losses(p, p0[:, None, None, :], y[:, None, None])  # (C, S, R, L)
+        base = losses(p0, p0, y)  # (C, L)
+        pert = losses(p, p0[:, None, None, :], y[:, None, None])  # (C, S, R, L)
         increase = jnp.einsum("c,csrl->lsr", mask, pert - base[:, None, None, :], precision=PRECISION)
         return increase, jnp.matmul(mask, base, precision=PRECISION)
 
@@ -266,8 +279,8 @@ def input_perturbation(
     X : DataFrame or array (N, n_features)
         Raw cases; with ``encoded=True`` the encoded matrix.
     y : array-like (N,), optional
-        True labels; required by ``"mse"``, ``"log_loss"`` and ``"accuracy"``, refused by
-        ``"output"``.
+        True labels (numeric targets for a linear output); required by ``"mse"``,
+        ``"log_loss"`` and ``"accuracy"``, refused by ``"output"``.
     noise : sequence of float in (0, 1], default (0.1, 0.2, 0.3, 0.4, 0.5)
         Noise levels ``s``: a real variable gets ``x + s eps`` (``eps ~ N(0, 1)``, encoded
         scale, i.e. an sd of ``s`` training ranges); a binary or enumerated variable is
@@ -276,7 +289,8 @@ def input_perturbation(
         Independent perturbations of every case at each level.
     scoring : {"auto", "mse", "log_loss", "accuracy", "output"}, default "auto"
         Per-case loss (module docstring); ``"auto"`` is ``"mse"`` with ``y`` and ``"output"``
-        without.
+        without. For a linear (regression) output ``"mse"`` is the squared error in the
+        target's raw units (mean over the outputs) and the classification losses are refused.
     variables : list of str, optional
     random_state : int or None, default 0
         Seed of the JAX key of the noise.
@@ -302,10 +316,18 @@ def input_perturbation(
     if scoring != "output" and y is None:
         raise ValueError(f"`y` is required by scoring={scoring!r}: it measures the error gained.")
     net, x, yi = prepare(model, X, y, encoded)
+    if net.is_regression and scoring in ("log_loss", "accuracy"):
+        raise ValueError(
+            f"`scoring={scoring!r}` is a classification loss; a linear (regression) output is "
+            "scored by 'mse' (squared error in the target's units) or 'output'."
+        )
     vars_ = select_variables(net, variables)
     N = x.shape[0]
     loss = LOSSES.index(scoring)
-    yj = np.zeros(N, dtype=np.int32) if yi is None else yi
+    if yi is not None:
+        yj = yi.astype(x.dtype) if net.is_regression else yi
+    else:
+        yj = np.zeros((N, net.n_outputs), x.dtype) if net.is_regression else np.zeros(N, dtype=np.int32)
     widest = max(widest_layer(net), *(v.width for v in vars_))
     chunk = chunk_length(N, net.n_members * levels.size * n_repeats * widest, chunk_size)
     position = {v.name: i for i, v in enumerate(net.variables)}

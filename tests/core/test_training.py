@@ -107,7 +107,7 @@ def test_same_seed_same_result_and_seed_matters():
 
 def test_learning_rate_reaches_the_optimizer():
     X, y = small_problem()
-    kw = dict(hidden_layer_sizes=(6,), max_iter=10, n_iter_no_change=None, random_state=0)
+    kw = dict(hidden_layer_sizes=(6,), optimizer="adam", max_iter=10, n_iter_no_change=None, random_state=0)
     slow = sn.ShallowNetClassifier(learning_rate=1e-4, **kw).fit(X, y)
     fast = sn.ShallowNetClassifier(learning_rate=1e-1, **kw).fit(X, y)
     assert fast.loss_curve_[-1] < slow.loss_curve_[-1] - 0.05
@@ -203,10 +203,10 @@ def test_early_stopping_keeps_the_best_validation_parameters():
 
 def test_estimator_early_stopping_runs_and_reports_history():
     X, y = small_problem(200, 4, 3, seed=4)
-    clf = sn.ShallowNetClassifier(hidden_layer_sizes=(8,), early_stopping=True, max_iter=300,
+    clf = sn.ShallowNetClassifier(hidden_layer_sizes=(8,), early_stopping=True, max_iter=300, optimizer="adam",
                                   learning_rate=0.05, random_state=0, n_members=3).fit(X, y)
     assert clf.history_["val_loss"].shape[1] == 3
-    assert clf.n_iter_ < 300
+    assert np.all(clf.n_iter_ < 300) and np.all(clf.convergence_.reason == "validation")
     assert clf.score(X, y) > 0.8
 
 

@@ -126,7 +126,7 @@ def penguins():
 def test_plane_of_a_fitted_multiclass_ensemble_with_two_hidden_layers(penguins):
     X, y = penguins
     clf = ShallowNetClassifier(hidden_layer_sizes=(6, 4), activation="tanh", n_members=3, max_iter=40,
-                               n_iter_no_change=None, random_state=0).fit(X, y)
+                               optimizer="adam", n_iter_no_change=None, random_state=0).fit(X, y)
     plane = information_plane(clf, X, y, estimator=KDE(noise_variance=0.01))
     assert plane.I_XT.shape == (3, 1, 3) and plane.layers == ("h1", "h2", "output")
     assert np.array_equal(plane.epochs, [40])

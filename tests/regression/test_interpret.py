@@ -260,3 +260,25 @@ def test_regression_influence_kernel_compiles_once_for_repeated_calls(data):
     X2, y2 = X.sample(frac=1.0, random_state=3), y[::-1]
     si.expected_influence(net, X2, y2, n_grid=11)
     assert regression_influence_chunk._cache_size() == size
+
+
+def test_input_perturbation_of_a_linear_network_has_its_closed_form():
+    """f(x) = x w + b on encoded inputs: Gaussian noise s eps on variable i raises the squared
+    output change by w_i^2 s^2 eps^2, so both 'output' and (in expectation) 'mse' increase by
+    w_i^2 s^2 (a zero-weight variable by exactly 0); classification losses are refused."""
+    rng = np.random.default_rng(3)
+    Z = rng.random((300, 3))
+    w = np.array([2.0, -0.5, 0.0])
+    net = sn.Network.from_weights([w[:, None]], [np.array([0.3])], output="linear")
+    y = Z @ w + 0.3 + 0.1 * rng.standard_normal(300)
+    noise = (0.1, 0.3)
+    for scoring in ("output", "mse"):
+        res = si.input_perturbation(net, Z, None if scoring == "output" else y, scoring=scoring,
+                                    noise=noise, n_repeats=400, encoded=True)
+        want = w[:, None] ** 2 * np.square(noise)[None, :]  # (V, S)
+        got = res.increases.mean(axis=-1)
+        # eps^2 has mean 1 and sd sqrt(2) over 300 x 400 draws; 'mse' adds 2 w s eps (f - y)
+        np.testing.assert_allclose(got, want, rtol=0.03, atol=1e-4)
+        np.testing.assert_allclose(got[2], 0.0, atol=1e-12)
+    with pytest.raises(ValueError, match="classification loss"):
+        si.input_perturbation(net, Z, y, scoring="log_loss", encoded=True)
