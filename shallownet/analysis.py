@@ -6,10 +6,17 @@ holding each result object; :mod:`shallownet.report` turns it into the HTML repo
 
 Steps (each timed):
 
-1. data: rows without a target are dropped (reported); a stratified, seeded train/test split;
+1. data: rows without a target are dropped (reported); identifier-like columns
+   (:func:`shallownet.data.screening.identifier_columns`) are dropped unless kept (reported); a
+   stratified, seeded train/test split;
 2. model: a bagged ensemble of :class:`ShallowNetClassifier` (each member on its own bootstrap
-   resample, so the spread over members reflects sampling variability; rows with missing values
-   and constant columns dropped and reported);
+   resample, so the spread over members reflects sampling variability; constant columns
+   dropped and reported). Missing values follow ``missing`` (default ``"indicator"``: every
+   row kept, a real variable filled with its training median beside a missingness indicator,
+   an enumerated one with a ``missing`` category); test rows with categories not seen in
+   training are scored as all-zero one-hot rows (``unknown="ignore"``) and counted. Test rows
+   the policy cannot encode are left out of the held-out figures, counted, with the reason
+   (:func:`missing_summary`);
 3. weights: weight tables, Garson, Olden, Milne, hidden activity, output deltas, OR/AND logic;
 4. influence: potential influence, expected influence with the chosen conditional (kNN by
    default) beside the marginal baseline, on the complete training rows;
@@ -72,6 +79,7 @@ class Analysis:
     results: dict
     notes: list = field(default_factory=list)
     timings: dict = field(default_factory=dict)
+    missing: dict = field(default_factory=dict)
 
     @property
     def classes(self) -> list:
@@ -139,14 +147,133 @@ def side_by_side_importances(analysis: "Analysis") -> pd.DataFrame:
 
 
 def usable_rows(model: ShallowNetClassifier, X: pd.DataFrame) -> np.ndarray:
-    """Rows the fitted model can encode: no missing value, no category unseen in training."""
+    """Rows the fitted model can encode under its encoder's policies, shape ``(N,)`` bool.
+
+    A missing value (NaN or a missing-value token) is encodable where the encoder models it:
+    a real variable with an indicator, an enumerated one with a ``missing`` category, any real
+    variable under ``missing="indicator"`` (filled, reported); under ``unknown="ignore"`` an
+    unseen category (and a missing value of an enumerated variable without a ``missing``
+    category) is encodable as an all-zero row. Everything else excludes the row.
+    """
+    from .data.screening import replace_tokens
+
+    enc = model.encoder_
+    frame, _ = replace_tokens(X[[v.name for v in enc.variables_]], enc.state_dict()["na_values"])
+    indicator = enc.missing == "indicator"
+    ignore = enc.unknown == "ignore"
     ok = np.ones(len(X), dtype=bool)
-    for v in model.encoder_.variables_:
-        column = X[v.name]
-        ok &= column.notna().to_numpy()
-        if v.kind == "enumerated":
-            ok &= column.isin(list(v.categories)).to_numpy()
+    for v in enc.variables_:
+        column = frame[v.name]
+        miss = column.isna().to_numpy()
+        if v.kind == "real":
+            ok &= ~miss | (indicator and (v.has_indicator or v.name in enc.fill_values_))
+            values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+            ok &= miss | np.isfinite(values)
+        elif v.kind == "binary":
+            ok &= ~miss & column.isin([True, False, 0, 1]).to_numpy()
+        else:
+            known = column.isin([c for c in v.categories if c != enc.missing_categories_.get(v.name)]).to_numpy()
+            modelled = indicator and v.name in enc.missing_categories_
+            ok &= np.where(miss, modelled or (indicator and ignore), known | ignore)
     return ok
+
+
+def unseen_rows(model: ShallowNetClassifier, X: pd.DataFrame) -> np.ndarray:
+    """Rows with a present value (not a missing-value token) of an enumerated variable not seen
+    in training, ``(N,)`` bool."""
+    from .data.screening import replace_tokens
+
+    enc = model.encoder_
+    frame, _ = replace_tokens(X[[v.name for v in enc.variables_]], enc.state_dict()["na_values"])
+    out = np.zeros(len(X), dtype=bool)
+    for v in enc.variables_:
+        if v.kind == "enumerated":
+            column = frame[v.name]
+            out |= column.notna().to_numpy() & ~column.isin(list(v.categories)).to_numpy()
+    return out
+
+
+def drop_identifiers(X: pd.DataFrame, keep: Sequence[str] | None, declared: Sequence[str] = (),
+                     na_values=None) -> tuple[pd.DataFrame, list[str]]:
+    """Drop the identifier-like columns of ``X`` that are not in ``keep`` (or declared real or
+    categorical); return the table and one note per column dropped."""
+    from .data.screening import check_na_values, identifier_columns
+
+    keep = list(keep or [])
+    unknown = [c for c in keep if c not in X.columns]
+    if unknown:
+        raise ValueError(f"`keep` names columns {unknown} that are not in X; columns: {list(X.columns)}.")
+    found = identifier_columns(X, check_na_values(na_values), skip=[*keep, *declared])
+    notes = [f"Dropped the identifier-like column {c!r} ({why}); pass --keep {c} (keep=[{c!r}]) to "
+             "use it as a variable." for c, why in found.items()]
+    return X.drop(columns=list(found)), notes
+
+
+def missingness_flips(model: ShallowNetClassifier, X: pd.DataFrame) -> dict:
+    """Whether missingness itself moves the decision: per variable whose missingness the model
+    encodes (an indicator, or a ``missing`` category), the share of the rows of ``X`` whose
+    decision changes when that variable alone is set to "missing" (the last candidate of its
+    flip tensor, :func:`shallownet.interpret.flips.flip_tensor`)."""
+    from .interpret.flips import flip_tensor
+
+    enc = model.encoder_
+    out = {}
+    for v in enc.variables_:
+        if v.has_indicator or v.name in enc.missing_categories_:
+            out[v.name] = float(flip_tensor(model, X, v.name, n_grid=2).flips[:, -1].mean())
+    return out
+
+
+def missing_summary(model: ShallowNetClassifier, X_train: pd.DataFrame, X_test: pd.DataFrame,
+                    train_rows: np.ndarray, test_rows: np.ndarray) -> dict:
+    """The missing-data part of the report, as JSON-ready data.
+
+    ``policy``, ``fill``, ``unknown``; ``columns``: per variable with missing cells in
+    either split, the count and share missing in train and test, the tokens read as missing,
+    how the model encodes them (``indicator``, ``category``, ``filled``, ``dropped rows`` or
+    ``excluded``), the fill value in raw units and, where the model encodes missingness,
+    ``decision_changes_if_missing`` (:func:`missingness_flips`); ``rows``: rows in each split,
+    rows used, test rows scored with an unseen category.
+    """
+    enc = model.encoder_
+    names = [v.name for v in enc.variables_]
+    audit_train = enc.audit(X_train[names]) if enc.missing == "indicator" else {"missing": {}, "tokens": {}}
+    audit_test = enc.audit(X_test[names])
+    train_missing = enc.missing_counts_ if enc.missing != "indicator" else audit_train["missing"]
+    columns = []
+    for v in enc.variables_:
+        n_tr, n_te = int(train_missing.get(v.name, 0)), int(audit_test["missing"].get(v.name, 0))
+        if not (n_tr or n_te):
+            continue
+        if v.has_indicator:
+            how = "indicator"
+        elif v.name in enc.missing_categories_:
+            how = "category"
+        elif enc.missing == "indicator" and v.name in enc.fill_values_:
+            how = "filled (no indicator: none missing in training)"
+        elif enc.missing == "drop":
+            how = "rows dropped"
+        else:
+            how = "rows excluded"
+        tokens = dict(enc.missing_tokens_.get(v.name, {}))
+        for t, k in audit_test["tokens"].get(v.name, {}).items():
+            tokens[t] = tokens.get(t, 0) + int(k)
+        columns.append({
+            "variable": v.name, "train_missing": n_tr, "train_share": n_tr / max(len(X_train), 1),
+            "test_missing": n_te, "test_share": n_te / max(len(X_test), 1), "encoded_as": how,
+            "fill": v.fill if v.has_indicator else enc.fill_values_.get(v.name) if how.startswith("filled") else None,
+            "tokens": ", ".join(f"{t!r}: {k}" for t, k in tokens.items()),
+        })
+    flips = missingness_flips(model, X_train[train_rows]) if train_rows.any() else {}
+    for entry in columns:
+        entry["decision_changes_if_missing"] = flips.get(entry["variable"])
+    n_unseen = int((unseen_rows(model, X_test) & test_rows).sum())
+    return {
+        "policy": enc.missing, "fill": enc.fill, "unknown": enc.unknown, "columns": columns,
+        "rows": {"train": int(len(X_train)), "train_used": int(train_rows.sum()),
+                 "test": int(len(X_test)), "test_used": int(test_rows.sum()),
+                 "test_unseen_scored": n_unseen},
+    }
 
 
 def split_table(X: pd.DataFrame, y: pd.Series, test_size: float, seed: int, stratify: bool = True):
@@ -170,6 +297,12 @@ def analyze(
     optimizer: str = "auto",
     test_size: float = 0.25,
     categorical: Sequence[str] | None = None,
+    real: Sequence[str] | None = None,
+    missing: str = "indicator",
+    fill: str = "median",
+    unknown: str = "ignore",
+    na_values: Sequence[str] | None = None,
+    keep: Sequence[str] | None = None,
     conditional: str = "knn",
     n_bootstrap: int = 1000,
     information_plane: bool = False,
@@ -190,6 +323,11 @@ def analyze(
     max_iter, optimizer :
         Passed to :class:`~shallownet.ShallowNetClassifier` (default "auto": full-batch L-BFGS
         to the optimum on small tables, minibatch Adam on large ones).
+    categorical, real, missing, fill, unknown, na_values :
+        Encoder options (:class:`shallownet.data.Encoder`); here ``missing="indicator"`` and
+        ``unknown="ignore"`` by default, since the report states the policy and its counts.
+    keep : list of str, optional
+        Identifier-like columns to keep as variables (the others are dropped, reported).
     progress : callable ``(step_name, step_index, n_steps)``, optional
         Called before each step.
     verbose : bool
@@ -221,13 +359,15 @@ def analyze(
             n_members=n_members, max_iter=max_iter, optimizer=optimizer, test_size=test_size,
             categorical=categorical, conditional=conditional, n_bootstrap=n_bootstrap,
             information_plane=information_plane, random_state=random_state, progress=progress,
-            verbose=verbose, devices=devices)
+            verbose=verbose, devices=devices, real=real, missing=missing, fill=fill, unknown=unknown,
+            na_values=na_values, keep=keep)
         result.notes[:0] = [reason] if reason else []
         return result
     y = pd.Series(np.asarray(y), index=X.index, name=getattr(y, "name", None) or "target")
     if not 0 < test_size < 1:
         raise ValueError(f"`test_size` must be between 0 and 1. Got {test_size!r}.")
     check_devices(devices)
+    keep_columns = keep
     steps = [s for s in STEPS if information_plane or s != "information plane"]
     timings: dict[str, float] = {}
     results: dict[str, Any] = {}
@@ -243,6 +383,9 @@ def analyze(
     notes = [reason] if reason else []
     notes += [f"Dropped {dropped_target} rows without a target value."] if dropped_target else []
     X, y = X[keep], y[keep]
+    declared = [*(categorical or []), *(real or [])]
+    X, id_notes = drop_identifiers(X, keep_columns, declared, na_values)
+    notes += id_notes
     X_train, X_test, y_train, y_test = split_table(X, y, test_size, random_state)
     timings["data"] = time.perf_counter() - t
 
@@ -252,16 +395,28 @@ def analyze(
         model = ShallowNetClassifier(
             hidden_layer_sizes=tuple(hidden_layer_sizes), activation=activation, n_members=n_members,
             max_iter=max_iter, optimizer=optimizer, categorical=list(categorical) if categorical else None,
-            missing="drop", constant="drop", bootstrap=n_members > 1, random_state=random_state,
+            real=list(real) if real else None, missing=missing, fill=fill, unknown=unknown,
+            na_values=na_values, constant="drop", bootstrap=n_members > 1, random_state=random_state,
             verbose=verbose, devices=devices,
         ).fit(X_train, y_train)
+        paired = [v.name for v in model.network_.variables if v.has_indicator]
+        if conditional in ("copula", "model") and paired:
+            raise ValueError(
+                f"conditional={conditional!r} is not defined for variables with a missingness "
+                f"indicator ({paired}); use conditional='knn' (the default) or 'marginal', or "
+                "missing='drop'."
+            )
         train_rows = usable_rows(model, X_train)
         test_rows = usable_rows(model, X_test)
         Xtr, ytr = X_train[train_rows], y_train[train_rows]
         Xte, yte = X_test[test_rows], y_test[test_rows]
+        missing_part = missing_summary(model, X_train, X_test, train_rows, test_rows)
         if (~test_rows).any():
-            notes.append(f"{int((~test_rows).sum())} test rows with missing values or categories not seen "
-                         "in training were left out of every held-out figure.")
+            notes.append(f"{int((~test_rows).sum())} test rows the missing-value policy ({missing!r}, "
+                         f"unknown={unknown!r}) cannot encode were left out of every held-out figure.")
+        if missing_part["rows"]["test_unseen_scored"]:
+            notes.append(f"{missing_part['rows']['test_unseen_scored']} test rows with a category not seen in "
+                         "training were scored with that variable as an all-zero one-hot row.")
         accuracy = float(np.mean(model.predict(Xte) == yte.to_numpy()))
         timings["model"] = time.perf_counter() - t
 
@@ -312,18 +467,20 @@ def analyze(
     settings = {
         "hidden_layer_sizes": list(hidden_layer_sizes), "activation": activation, "n_members": n_members,
         "max_iter": max_iter, "bootstrap_members": n_members > 1, "test_size": test_size,
-        "conditional": conditional,
+        "conditional": conditional, "missing": missing, "fill": fill, "unknown": unknown,
         "n_bootstrap": n_bootstrap, "random_state": random_state, "shallownet": __version__,
     }
     return Analysis(source, str(y.name), settings, X_train, X_test, y_train, y_test, dropped_target, model,
-                    accuracy, int(test_rows.sum()), results, notes, timings)
+                    accuracy, int(test_rows.sum()), results, notes, timings, missing_part)
 
 
 def fit_baseline(X, y, model, random_state):
     """Logistic regression on the network's variables; returns ``(fit, note)``.
 
     Statsmodels inference is attempted first; when the maximum-likelihood estimate does not
-    exist (separation) or fails, the penalised fit alone is returned with a note saying so.
+    exist (separation), fails, or the design is singular (for instance the missingness
+    indicators of columns that are always missing together), the penalised fit alone is
+    returned with a note saying so.
     """
     try:
         return fit_logistic(X, y, encoder=model.encoder_, random_state=random_state), ""
@@ -337,6 +494,13 @@ def fit_baseline(X, y, model, random_state):
     except LogisticFitError as exc:
         fit = fit_logistic(X, y, encoder=model.encoder_, inference=False, random_state=random_state)
         return fit, f"Logistic-regression inference failed ({exc}); the penalised fit is used."
+    except ValueError as exc:
+        if "design is singular" not in str(exc):
+            raise
+        # e.g. missingness indicators of columns that are always missing together
+        fit = fit_logistic(X, y, encoder=model.encoder_, inference=False, random_state=random_state)
+        return fit, (f"Logistic-regression inference is not possible: {exc} The comparison uses the "
+                     "penalised logistic regression; coefficients are shown without standard errors.")
 
 
 def _information_plane(model: ShallowNetClassifier, X: pd.DataFrame, y: pd.Series, max_iter: int,
@@ -346,6 +510,11 @@ def _information_plane(model: ShallowNetClassifier, X: pd.DataFrame, y: pd.Serie
     from .information import information_plane, train_with_snapshots
 
     net = model.network_
+    enc = model.encoder_
+    if enc.missing == "indicator" and enc.missing_counts_:
+        # The snapshot run refits a plain encoder; give it the model's own encoded columns
+        # (already on [0, 1], so its min-max scaling leaves them as they are).
+        X = pd.DataFrame(enc.transform(X, report=False), columns=enc.column_names_, index=X.index)
     run = train_with_snapshots(
         X, y, hidden_layer_sizes=net.hidden_sizes, activation=net.activation, output=net.output,
         n_seeds=min(net.n_members, 4), epochs=max_iter, learning_rate=0.01,

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .analysis import split_table, usable_rows
+from .analysis import drop_identifiers, split_table, usable_rows
 from .baselines import compare, fit_linear, side_by_side
 from .baselines.linear import check_numeric_target
 from .devices import check_devices
@@ -151,23 +151,28 @@ def numeric_target(y: Any, index: pd.Index) -> pd.Series:
 
 
 def fit_regression(X: pd.DataFrame, y: pd.Series, *, hidden_layer_sizes, activation, n_members, max_iter,
-                   optimizer, categorical, random_state, verbose, devices) -> ShallowNetRegressor:
-    """The bagged ensemble both ``analyze`` and ``compare`` fit on a numeric target."""
+                   optimizer, categorical, random_state, verbose, devices, real=None, missing="indicator",
+                   fill="median", unknown="ignore", na_values=None) -> ShallowNetRegressor:
+    """The bagged ensemble both ``analyze`` and ``compare`` fit on a numeric target (the
+    encoder options as in :func:`shallownet.analysis.analyze`)."""
     return ShallowNetRegressor(
         hidden_layer_sizes=tuple(hidden_layer_sizes), activation=activation, n_members=n_members,
         max_iter=max_iter, optimizer=optimizer, categorical=list(categorical) if categorical else None,
-        missing="drop", constant="drop", bootstrap=n_members > 1, random_state=random_state,
-        verbose=verbose, devices=devices,
+        real=list(real) if real else None, missing=missing, fill=fill, unknown=unknown, na_values=na_values,
+        constant="drop", bootstrap=n_members > 1, random_state=random_state, verbose=verbose, devices=devices,
     ).fit(X, y)
 
 
 def compare_regression_split(X: pd.DataFrame, y: Any, *, test_size: float, n_bootstrap: int,
-                             random_state: int, **model_options):
-    """Split, fit the network and OLS, compare on the complete held-out rows (``compare``'s
-    command for a numeric target). Returns ``(comparison, notes)``."""
+                             random_state: int, keep_columns=None, **model_options):
+    """Split, fit the network and OLS, compare on the held-out rows the encoder can score
+    (``compare``'s command for a numeric target). Returns ``(comparison, notes)``."""
     y = numeric_target(y, X.index)
     keep = y.notna().to_numpy()
     notes = [f"Dropped {int((~keep).sum())} rows without a target value."] if (~keep).any() else []
+    declared = [*(model_options.get("categorical") or []), *(model_options.get("real") or [])]
+    X, id_notes = drop_identifiers(X, keep_columns, declared, model_options.get("na_values"))
+    notes += id_notes
     X_train, X_test, y_train, y_test = split_table(X[keep], y[keep], test_size, random_state, stratify=False)
     model = fit_regression(X_train, y_train, random_state=random_state, **model_options)
     tr, te = usable_rows(model, X_train), usable_rows(model, X_test)
@@ -175,8 +180,8 @@ def compare_regression_split(X: pd.DataFrame, y: Any, *, test_size: float, n_boo
     result = compare(model, X_test[te], y_test[te].to_numpy(), baseline=linear, n_bootstrap=n_bootstrap,
                      random_state=random_state)
     if (~te).any():
-        notes.append(f"{int((~te).sum())} test rows with missing values or categories not seen in training "
-                     "were left out of the comparison.")
+        notes.append(f"{int((~te).sum())} test rows the missing-value policy cannot encode were left out "
+                     "of the comparison.")
     return result, notes
 
 
@@ -199,6 +204,12 @@ def analyze_regression(
     progress: Callable[[str, int, int], None] | None = None,
     verbose: bool = False,
     devices: str | int = "auto",
+    real: Sequence[str] | None = None,
+    missing: str = "indicator",
+    fill: str = "median",
+    unknown: str = "ignore",
+    na_values: Sequence[str] | None = None,
+    keep: Sequence[str] | None = None,
 ) -> RegressionAnalysis:
     """Run the whole analysis of ``(X, y)`` with a numeric ``y``; see the module docstring.
 
@@ -228,10 +239,13 @@ def analyze_regression(
         return time.perf_counter()
 
     t = step("data")
+    keep_columns = keep
     keep = y.notna().to_numpy()
     dropped_target = int((~keep).sum())
     notes = [f"Dropped {dropped_target} rows without a target value."] if dropped_target else []
-    X_train, X_test, y_train, y_test = split_table(X[keep], y[keep], test_size, random_state, stratify=False)
+    X, id_notes = drop_identifiers(X[keep], keep_columns, [*(categorical or []), *(real or [])], na_values)
+    notes += id_notes
+    X_train, X_test, y_train, y_test = split_table(X, y[keep], test_size, random_state, stratify=False)
     timings["data"] = time.perf_counter() - t
 
     with warnings.catch_warnings(record=True) as caught:
@@ -240,13 +254,14 @@ def analyze_regression(
         model = fit_regression(X_train, y_train, hidden_layer_sizes=hidden_layer_sizes, activation=activation,
                                n_members=n_members, max_iter=max_iter, optimizer=optimizer,
                                categorical=categorical, random_state=random_state, verbose=verbose,
-                               devices=devices)
+                               devices=devices, real=real, missing=missing, fill=fill, unknown=unknown,
+                               na_values=na_values)
         train_rows, test_rows = usable_rows(model, X_train), usable_rows(model, X_test)
         Xtr, ytr = X_train[train_rows], y_train[train_rows].to_numpy()
         Xte, yte = X_test[test_rows], y_test[test_rows].to_numpy()
         if (~test_rows).any():
-            notes.append(f"{int((~test_rows).sum())} test rows with missing values or categories not seen "
-                         "in training were left out of every held-out figure.")
+            notes.append(f"{int((~test_rows).sum())} test rows the missing-value policy ({missing!r}, "
+                         f"unknown={unknown!r}) cannot encode were left out of every held-out figure.")
         timings["model"] = time.perf_counter() - t
 
         t = step("weights")

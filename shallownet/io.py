@@ -5,8 +5,10 @@ A model file is one ``.npz`` archive (loaded with ``allow_pickle=False``) holdin
 * ``W0, b0, W1, b1, ...``: the layer arrays, member axis first;
 * ``meta.json``: a UTF-8 JSON document stored as a uint8 array, with ``format`` =
   ``"shallownet-model"``, ``version``, the activation, output, classes, variables, the
-  estimator's hyper-parameters (when saved from one), and a SHA-256 of every array so that a
-  tampered file is refused.
+  encoder's policy state (missing-value policy, fill values, missing categories, unseen
+  categories, tokens: :meth:`Encoder.state_dict`; absent in older files, which load with the
+  policies of their time), the estimator's hyper-parameters (when saved from one), and a
+  SHA-256 of every array so that a tampered file is refused.
 
 Loading a damaged, tampered or foreign file raises :class:`ModelFileError`; no code is ever
 executed while loading.
@@ -120,6 +122,7 @@ def save(model: Any, path: str | os.PathLike, overwrite: bool = False) -> Path:
         "variables": [v.to_dict() for v in net.variables],
         "has_encoder": encoder is not None,
         "feature_names_in": None if encoder is None else [str(c) for c in encoder.feature_names_in_],
+        "encoder": None if encoder is None else encoder.state_dict(),
         "estimator_params": estimator_params,
         "extra": extra,
         "sha256": {k: _digest(v) for k, v in arrays.items()},
@@ -190,7 +193,8 @@ def load(path: str | os.PathLike):
         classes = np.asarray(meta["classes"]["values"], dtype=meta["classes"]["dtype"])
         variables = tuple(Variable.from_dict(v) for v in meta["variables"])
         encoder = (
-            Encoder.from_variables(variables, meta["feature_names_in"]) if meta["has_encoder"] else None
+            Encoder.from_variables(variables, meta["feature_names_in"], meta.get("encoder"))
+            if meta["has_encoder"] else None
         )
         net = Network(params, meta["activation"], meta["output"], classes, variables, encoder)
     except (KeyError, TypeError, ValueError) as exc:

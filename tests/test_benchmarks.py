@@ -71,3 +71,20 @@ def test_shapley_benchmark_quick_runs():
     rows = {r["method"]: r for r in result["rows"]}
     assert 0 < rows["ours permutation (64 pairs)"]["max_abs_diff"] < 0.05
     assert rows["ours exact"]["s_per_row"] > 0
+
+
+def test_missing_value_benchmark_smoke_run():
+    """``bench_missing --quick``: listwise deletion keeps fewer rows than the indicator policy,
+    which scores every test row; the peer pipeline sees the same rows."""
+    from benchmarks.bench_missing import data, main
+
+    X, _ = data(1000)
+    assert abs(X.isna().to_numpy().mean() - 0.10) < 0.01  # about 10 % of the cells are missing
+    result = main(quick=True)
+    rows = {r["model"]: r for r in result["rows"]}
+    drop, indicator = rows["shallownet drop (warm)"], rows["shallownet indicator (warm)"]
+    assert drop["train_rows"] < indicator["train_rows"] == result["n_train"]
+    assert drop["test_rows"] == result["complete_test_rows"] < indicator["test_rows"] == result["n_test"]
+    peer = rows["sklearn imputer+indicator, MLP"]
+    assert peer["test_rows"] == result["n_test"] and peer["peer_s_over_ours"] > 0
+    assert all(0 <= r["accuracy"] <= 1 for r in result["rows"])

@@ -11,8 +11,8 @@ For design column j and contrast c (class c against the base class, the first cl
   factor on the odds of moving a real variable from its training minimum to its maximum, or
   of switching a category on against the reference category;
 * per raw unit of a real variable: ``exp(beta / scale)`` with ``scale = max - min`` (and the
-  interval divided the same way); for categories and binaries a raw unit is the switch, so
-  it equals the per-range odds ratio.
+  interval divided the same way); for categories, binaries and missingness indicators a raw
+  unit is the switch, so it equals the per-range odds ratio.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from ..results import Result
-from .design import CONSTANT, Design
+from .design import Design
 
 
 def contrast_labels(classes: np.ndarray) -> list[str]:
@@ -112,13 +112,13 @@ class CoefficientTable(Result):
 
     def to_frame(self) -> pd.DataFrame:
         """One row per design column and contrast: estimate, test, interval, odds ratios."""
-        scale = {v.name: v.scale for v in self.design.variables}
+        units = self.design.raw_units
         ci = self.conf_int()
         se, z, pv = self.bse, self.zvalues, self.pvalues
         rows = []
         for c, label in enumerate(self.contrasts):
             for j, (name, owner) in enumerate(zip(self.design.names, self.design.owners)):
-                s = 1.0 if owner == CONSTANT else scale[owner]
+                s = units[j]
                 b, lo, hi = self.params[j, c], ci[j, c, 0], ci[j, c, 1]
                 rows.append(
                     {

@@ -8,7 +8,11 @@ reference category per enumerated group and puts a constant first::
     D = [1, Z without the reference column of each enumerated group]
 
 Real variables keep their [0, 1] scale, so a coefficient is the change in log-odds from the
-training minimum to the training maximum; binary variables keep their one 0/1 column.
+training minimum to the training maximum; binary variables keep their one 0/1 column. A real
+variable with a missingness indicator keeps both columns, ``variable`` and
+``variable=missing``: the indicator's coefficient is the change in log-odds of "missing"
+against a known value at the fill value. The design's rank check covers the indicator
+columns like any other.
 """
 
 from __future__ import annotations
@@ -82,12 +86,33 @@ class Design:
                         T[position[c], 1 + c] = 1.0
                         T[position[c], 1 + ref] = -1.0
             else:
-                T[position[v.columns[0]], 1 + v.columns[0]] = 1.0
+                for c in v.columns:
+                    T[position[c], 1 + c] = 1.0
         return T
 
     def columns_of(self, variable: str) -> list[int]:
         """Design column positions of one variable."""
         return [i for i, o in enumerate(self.owners) if o == variable]
+
+    @property
+    def raw_units(self) -> np.ndarray:
+        """Raw units per design unit of each column, shape (p,): the training range of a real
+        value column, 1 for the constant, binary, category and indicator columns."""
+        by_column = {}
+        for v in self.variables:
+            by_column[v.columns[0]] = v.scale if v.kind == "real" else 1.0
+        return np.asarray([1.0 if e < 0 else by_column.get(e, 1.0) for e in self.encoded])
+
+    def vertices_of(self, variable: Variable) -> np.ndarray:
+        """The vertices of a variable's values in its design columns, shape (P, len(J)).
+
+        ``vertices_of(v) @ beta[J]`` gives the linear predictor's contribution of ``v`` at each
+        vertex (:meth:`shallownet.data.Variable.vertices`), the reference category being 0.
+        """
+        if variable.kind == "enumerated":
+            k = len(self.columns_of(variable.name))
+            return np.vstack([np.zeros((1, k)), np.eye(k)])
+        return variable.vertices()
 
 
 def build_design(
@@ -134,9 +159,10 @@ def build_design(
                     owners.append(v.name)
                     encoded.append(col)
         else:
-            names.append(v.name)
-            owners.append(v.name)
-            encoded.append(v.columns[0])
+            for name, col in zip(v.column_names, v.columns):
+                names.append(name)
+                owners.append(v.name)
+                encoded.append(col)
     return Design(tuple(variables), tuple(names), tuple(owners), tuple(encoded), references)
 
 

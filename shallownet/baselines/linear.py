@@ -109,14 +109,8 @@ class LinearFit(Result):
     @property
     def per_raw_unit(self) -> np.ndarray:
         """Coefficients per raw unit of each design column (real variables divided by their
-        training range; constant, binary and category columns unchanged)."""
-        scale = np.ones(self.design.n_columns)
-        by_name = {v.name: v for v in self.design.variables}
-        for j, owner in enumerate(self.design.owners):
-            v = by_name.get(owner)
-            if v is not None and v.kind == "real":
-                scale[j] = v.scale
-        return self.params / scale
+        training range; constant, binary, category and indicator columns unchanged)."""
+        return self.params / self.design.raw_units
 
     def predict(self, X: Any) -> np.ndarray:
         """Predictions ``D(X) beta`` for raw inputs ``X`` (encoded with :attr:`encoder`)."""

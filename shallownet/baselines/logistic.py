@@ -233,6 +233,10 @@ def fit_logistic(
     categorical=None,
     missing: str = "error",
     constant: str = "error",
+    real=None,
+    fill: str = "median",
+    unknown: str = "error",
+    na_values=None,
     max_iter: int = 100,
     random_state: int | None = 0,
 ) -> LogisticFit:
@@ -263,9 +267,12 @@ def fit_logistic(
         Number of penalties ``C`` on a log grid from 1e-4 to 1e4 tried by cross-validation.
     cv : int
         Stratified folds for choosing ``C``.
-    categorical, missing, constant :
-        Passed to a new :class:`Encoder`. With a given ``encoder``, ``missing="drop"`` drops
-        rows with missing values (reported) before encoding.
+    categorical, missing, constant, real, fill, unknown, na_values :
+        Passed to a new :class:`Encoder` (``missing="indicator"``: a real variable with
+        missing values enters the design as its value column and its indicator column, an
+        enumerated one with a ``missing`` category). With a given ``encoder``, rows are encoded
+        by its own policy when it was fitted with ``missing="indicator"``; otherwise
+        ``missing="drop"`` drops rows with missing values (reported) before encoding.
     max_iter : int
         Newton iterations for the maximum-likelihood fit.
     random_state : int or None
@@ -290,11 +297,12 @@ def fit_logistic(
     cv = check_int("cv", cv, 2)
     max_iter = check_int("max_iter", max_iter, 1)
     seed = check_random_state(random_state)
-    check_one_of("missing", missing, ("error", "drop"))
+    check_one_of("missing", missing, ("error", "drop", "indicator"))
 
     n_rows = len(X) if isinstance(X, pd.DataFrame) else (np.shape(X)[0] if np.ndim(X) >= 1 else 0)
     classes, y_index = check_target(y, n_rows)
-    encoder, Z, keep = _encode(X, encoder, categorical, missing, constant)
+    options = dict(real=real, fill=fill, unknown=unknown, na_values=na_values)
+    encoder, Z, keep = _encode(X, encoder, categorical, missing, constant, options)
     y_index = y_index[keep]
     K = len(classes)
     counts = np.bincount(y_index, minlength=K)
@@ -368,10 +376,11 @@ def fit_logistic(
     )
 
 
-def _encode(X, encoder, categorical, missing, constant):
+def _encode(X, encoder, categorical, missing, constant, options):
     """Encode ``X``; return ``(encoder, Z, kept_rows)``."""
     if encoder is None:
-        encoder = Encoder(categorical, None, missing, constant)
+        encoder = Encoder(categorical, options["real"], missing, constant, fill=options["fill"],
+                          unknown=options["unknown"], na_values=options["na_values"])
         Z = encoder.fit_transform(X)
         return encoder, Z, encoder.kept_rows_
     if not isinstance(encoder, Encoder) or not hasattr(encoder, "variables_"):
@@ -379,6 +388,9 @@ def _encode(X, encoder, categorical, missing, constant):
             "`encoder` must be a fitted shallownet Encoder (e.g. a fitted network's "
             f"`encoder_`). Got {type(encoder).__name__}."
         )
+    if encoder.missing == "indicator":  # the encoder's own policy encodes every row
+        Z = encoder.transform(X)
+        return encoder, Z, np.ones(Z.shape[0], dtype=bool)
     frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
     keep = ~frame.isna().any(axis=1).to_numpy()
     if not keep.all():

@@ -73,7 +73,7 @@ def logistic_importance(logistic: Any) -> pd.DataFrame:
     rows = []
     for v in design.variables:
         J = design.columns_of(v.name)
-        B = np.vstack([np.zeros((1, n_contrasts)), params[J]])  # variable's values x contrasts
+        B = design.vertices_of(v) @ params[J]  # the variable's vertex values x contrasts
         full = np.hstack([np.zeros((B.shape[0], 1)), B])  # base class column
         pairs = itertools.combinations(range(full.shape[1]), 2)
         overall_range = max(np.ptp(full[:, k] - full[:, l]) for k, l in pairs)

@@ -18,11 +18,27 @@ def add_table_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--categorical", nargs="+", default=None, metavar="COL",
                    help="columns to treat as enumerated (e.g. numeric codes)")
     p.add_argument("--real", nargs="+", default=None, metavar="COL",
-                   help="columns to treat as real (non-numeric values are an error)")
+                   help="columns to treat as real (missing-value tokens allowed; other non-numeric "
+                        "values are an error)")
     p.add_argument("--drop", nargs="+", default=[], metavar="COL", help="columns to leave out (ids, ...)")
     p.add_argument("--task", default="auto", choices=["auto", "classification", "regression"],
                    help="auto (default): a numeric target with more than 10 distinct values is a number "
                         "(regression, compared with OLS), anything else a set of classes")
+    p.add_argument("--keep", nargs="+", default=[], metavar="COL",
+                   help="identifier-like columns to keep as variables (by default they are dropped, "
+                        "with a note)")
+    p.add_argument("--missing", default="indicator", choices=["indicator", "drop", "error"],
+                   help="missing values: 'indicator' keeps every row (median fill plus a missingness "
+                        "indicator; a 'missing' category), 'drop' drops training rows, 'error' refuses "
+                        "(default indicator)")
+    p.add_argument("--fill", default="median", choices=["median", "mean"],
+                   help="fill value of a real variable under --missing indicator (default median)")
+    p.add_argument("--unknown", default="ignore", choices=["ignore", "error"],
+                   help="test categories not seen in training: 'ignore' scores the row with an all-zero "
+                        "one-hot row (counted), 'error' refuses (default ignore)")
+    p.add_argument("--na-values", nargs="*", default=None, metavar="TOKEN",
+                   help="text cells read as missing (default: '' NA N/A n/a NaN ? . - null None); "
+                        "give none to read only empty cells as missing")
     p.add_argument("--hidden", default="8", help="hidden layer sizes, e.g. 8 or 8,4 (default 8)")
     p.add_argument("--activation", default="logistic", choices=["logistic", "tanh", "relu"])
     p.add_argument("--members", type=int, default=8, help="ensemble members (default 8)")
@@ -84,7 +100,10 @@ def read_csv(path: str) -> pd.DataFrame:
     if Path(path).is_dir():
         raise UsageError(f"DATA must be a CSV file; {path} is a folder")
     try:
-        return pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig")
+        # Text tokens ('NA', '?', ...) are read by the encoder (counted, reported, configurable
+        # with --na-values); pandas turns only empty cells into NaN here.
+        return pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig", keep_default_na=False,
+                           na_values=[""])
     except FileNotFoundError:
         raise FileNotFoundError(f"no such file: {path}") from None
     except UnicodeDecodeError:
@@ -113,23 +132,23 @@ def load_table(args) -> tuple[pd.DataFrame, pd.Series, str, list[str]]:
         y = frame[target]
         X = frame.drop(columns=[target])
         source = str(args.data)
-    for option in ("drop", "categorical", "real"):
+    for option in ("drop", "categorical", "real", "keep"):
         unknown = [c for c in (getattr(args, option) or []) if c not in X.columns]
         if unknown:
             raise UsageError(f"--{option} names unknown columns {unknown}; columns: {list(X.columns)}")
     X = X.drop(columns=args.drop)
+    # --real columns may hold missing-value tokens; anything else non-numeric fails before the run
+    from ..data.screening import check_na_values, offending_message, replace_tokens
+
+    tokens = check_na_values(args.na_values)
     for col in args.real or []:
-        converted = pd.to_numeric(X[col], errors="coerce")
-        bad = X[col][converted.isna() & X[col].notna()]
+        cells, _ = replace_tokens(X[[col]], tokens)
+        converted = pd.to_numeric(cells[col], errors="coerce")
+        bad = cells[col][converted.isna() & cells[col].notna()]
         if len(bad):
-            raise UsageError(f"--real column {col!r} holds the non-numeric value {bad.iloc[0]!r}")
-        X[col] = converted
-    for col in X.columns:
-        values = X[col].dropna()
-        if (col not in (args.categorical or []) and len(values) == len(X) > 20
-                and values.dtype.kind in "iu" and values.is_unique):
-            notes.append(f"Column {col!r} holds a different integer in every row, like an identifier; "
-                         f"it is used as a real variable. Pass --drop {col} if it is an id.")
+            counts = {str(k): int(n) for k, n in bad.astype(str).value_counts().items()}
+            raise UsageError(offending_message(col, counts, True).replace("na_values=[...] (command line: "
+                                                                           "--na-values)", "--na-values"))
     return X, y, source, notes
 
 
@@ -142,6 +161,12 @@ def choose_task(y: pd.Series, args) -> tuple[str, str]:
         return detect_task(y, args.task, name=str(y.name))
     except ValueError as exc:
         raise UsageError(f"--task {args.task}: {exc}") from None
+
+
+def encoding_options(args) -> dict:
+    """The encoder options of the table arguments, as :func:`shallownet.analysis.analyze` takes them."""
+    return {"real": args.real, "missing": args.missing, "fill": args.fill, "unknown": args.unknown,
+            "na_values": args.na_values, "keep": args.keep}
 
 
 class StepProgress:
@@ -184,6 +209,7 @@ def run(args: argparse.Namespace) -> int:
     analysis = analyze(
         X, y, source=source, hidden_layer_sizes=hidden, activation=args.activation, n_members=args.members,
         max_iter=args.max_iter, optimizer=args.optimizer, test_size=args.test_size, categorical=args.categorical,
+        **encoding_options(args),
         conditional=args.conditional, n_bootstrap=args.bootstrap, information_plane=args.information_plane,
         random_state=args.seed, progress=steps, verbose=not args.quiet, devices=devices_option(args),
         task=args.task,
@@ -200,6 +226,14 @@ def run(args: argparse.Namespace) -> int:
               f"{analysis.n_test_complete} rows.")
     else:
         print(f"Held-out accuracy {analysis.test_accuracy:.3f} on {analysis.n_test_complete} rows.")
+    missing = getattr(analysis, "missing", None) or {}
+    rows = missing.get("rows", {})
+    if missing.get("columns") or rows.get("test_unseen_scored"):
+        counts = {c["variable"]: c["train_missing"] + c["test_missing"] for c in missing["columns"]}
+        print(f"Missing data ({missing['policy']}): {counts} (variable: missing cells); rows used "
+              f"{rows['train_used']}/{rows['train']} train, {rows['test_used']}/{rows['test']} test"
+              + (f", {rows['test_unseen_scored']} test rows with unseen categories scored" if rows.get("test_unseen_scored") else "")
+              + ".")
     for line in findings(analysis):
         print(f"- {line}")
     return 0

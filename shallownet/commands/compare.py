@@ -8,7 +8,7 @@ import warnings
 
 from ..results import to_jsonable
 from . import devices_option
-from .analyze import add_table_arguments, check_model_options, choose_task, load_table
+from .analyze import add_table_arguments, check_model_options, choose_task, encoding_options, load_table
 
 
 def add_parser(sub) -> None:
@@ -26,7 +26,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..analysis import fit_baseline, split_table, usable_rows
+    from ..analysis import drop_identifiers, fit_baseline, split_table, unseen_rows, usable_rows
     from ..baselines import compare
     from ..training import ShallowNetClassifier
 
@@ -38,15 +38,24 @@ def run(args: argparse.Namespace) -> int:
         return run_regression(args, X, y, source, notes, hidden)
     keep = y.notna().to_numpy()
     X, y = X[keep], y[keep]
+    options = encoding_options(args)
+    X, id_notes = drop_identifiers(X, options.pop("keep"), [*(args.categorical or []), *(args.real or [])],
+                                   options["na_values"])
+    notes += id_notes
     X_train, X_test, y_train, y_test = split_table(X, y, args.test_size, args.seed)
     model = ShallowNetClassifier(
         hidden_layer_sizes=hidden, activation=args.activation, n_members=args.members, max_iter=args.max_iter,
-        optimizer=args.optimizer,
-        categorical=args.categorical, missing="drop", constant="drop", random_state=args.seed,
-        verbose=not args.quiet, devices=devices_option(args),
+        optimizer=args.optimizer, categorical=args.categorical, constant="drop", random_state=args.seed,
+        verbose=not args.quiet, devices=devices_option(args), **options,
     ).fit(X_train, y_train)
     tr = usable_rows(model, X_train)
     te = usable_rows(model, X_test)
+    if (~te).any():
+        notes.append(f"{int((~te).sum())} test rows the missing-value policy ({args.missing!r}, "
+                     f"unknown={args.unknown!r}) cannot encode were left out of every held-out figure.")
+    if (unseen_rows(model, X_test) & te).any():
+        notes.append(f"{int((unseen_rows(model, X_test) & te).sum())} test rows with a category not seen in "
+                     "training were scored with that variable as an all-zero one-hot row.")
     logistic, note = fit_baseline(X_train[tr], y_train[tr], model, args.seed)
     notes += [note] if note else []
     result = compare(model, X_test[te], y_test[te], baseline=logistic, n_bootstrap=args.bootstrap,
@@ -68,7 +77,8 @@ def run_regression(args: argparse.Namespace, X, y, source: str, notes: list, hid
         X, y, test_size=args.test_size, n_bootstrap=args.bootstrap, random_state=args.seed,
         hidden_layer_sizes=hidden, activation=args.activation, n_members=args.members, max_iter=args.max_iter,
         optimizer=args.optimizer, categorical=args.categorical, verbose=not args.quiet,
-        devices=devices_option(args),
+        devices=devices_option(args), keep_columns=args.keep,
+        **{k: v for k, v in encoding_options(args).items() if k != "keep"},
     )
     notes = notes + more
     if args.json:

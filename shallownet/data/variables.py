@@ -9,6 +9,11 @@ encoded matrix the network sees:
   everywhere downstream (ranking, perturbation, influence).
 * ``binary``: a boolean, encoded as one 0/1 column (a documented choice, see
   ``theory/encoding.md``); it takes the two values 0 and 1 and nothing in between.
+* ``real`` with a missingness indicator (``fill`` set; ``missing="indicator"`` of the
+  encoder, see ``theory/missing-data.md``): TWO columns, the scaled value (the training
+  ``fill``, e.g. the median, where the value is missing) and the indicator ``1[missing]``.
+  The pair is ONE variable: substituting it sets both columns together, to ``(v, 0)`` for a
+  known value v or to ``(fill, 1)`` for "missing".
 """
 
 from __future__ import annotations
@@ -38,6 +43,10 @@ class Variable:
     categories : tuple
         Category labels of an enumerated variable, in column order; ``(False, True)`` for a
         binary one; empty for a real one.
+    fill : float or None
+        For a real variable with a missingness indicator: the raw value written into the
+        value column where the value is missing (the training median or mean). None for every
+        other variable.
     """
 
     name: str
@@ -46,6 +55,27 @@ class Variable:
     minimum: float | None = None
     maximum: float | None = None
     categories: tuple[Any, ...] = ()
+    fill: float | None = None
+
+    def __post_init__(self) -> None:
+        expected = 2 if self.fill is not None else (len(self.categories) if self.kind == "enumerated" else 1)
+        if self.fill is not None and self.kind != "real":
+            raise ValueError(f"Variable {self.name!r}: only a real variable can have a fill value.")
+        if len(self.columns) != expected:
+            raise ValueError(
+                f"Variable {self.name!r} ({self.kind}{', with indicator' if self.fill is not None else ''}) "
+                f"must have {expected} column(s). Got {len(self.columns)}."
+            )
+
+    @property
+    def has_indicator(self) -> bool:
+        """Whether this is a real variable with a missingness indicator (two columns)."""
+        return self.fill is not None
+
+    @property
+    def ordered(self) -> bool:
+        """Whether the candidate values are ordered (a plain real grid; "missing" is not)."""
+        return self.kind == "real" and self.fill is None
 
     @property
     def width(self) -> int:
@@ -64,6 +94,8 @@ class Variable:
         """Readable names of the encoded columns (``name=category`` for one-hot columns)."""
         if self.kind == "enumerated":
             return tuple(f"{self.name}={c}" for c in self.categories)
+        if self.has_indicator:
+            return (self.name, f"{self.name}=missing")
         return (self.name,)
 
     def to_scaled(self, raw: np.ndarray) -> np.ndarray:
@@ -80,10 +112,36 @@ class Variable:
         """Encoded values the variable can be set to, shape ``(G, width)``.
 
         Real: ``n_grid`` equally spaced points on [0, 1] (the training range). Enumerated: the
-        K one-hot rows (identity matrix). Binary: the rows ``[0]`` and ``[1]``.
+        K one-hot rows (identity matrix). Binary: the rows ``[0]`` and ``[1]``. Real with a
+        missingness indicator: the grid rows ``[g, 0]`` and, last, the row ``[fill', 1]``
+        ("missing", ``fill'`` the scaled fill value): ``n_grid + 1`` rows of width 2.
         """
+        if self.has_indicator:
+            grid = np.column_stack([np.linspace(0.0, 1.0, n_grid), np.zeros(n_grid)])
+            return np.vstack([grid, [[self.fill_scaled, 1.0]]])
         if self.kind == "real":
             return np.linspace(0.0, 1.0, n_grid)[:, None]
+        if self.kind == "enumerated":
+            return np.eye(self.width)
+        return np.array([[0.0], [1.0]])
+
+    @property
+    def fill_scaled(self) -> float:
+        """The fill value on the encoded scale (a real variable with an indicator only)."""
+        if self.fill is None:
+            raise ValueError(f"Variable {self.name!r} has no missingness indicator.")
+        return float(self.to_scaled(self.fill))
+
+    def vertices(self) -> np.ndarray:
+        """The extreme points of the variable's encoded values, shape ``(P, width)``.
+
+        Every encoded value of the variable is a convex combination of these rows, so a
+        linear function ``x_block @ w`` reaches its largest and smallest values over the
+        variable's range at them: ``[0], [1]`` (real on its training range, binary), the K
+        one-hot rows (enumerated), ``[0, 0], [1, 0], [fill', 1]`` (real with an indicator).
+        """
+        if self.has_indicator:
+            return np.array([[0.0, 0.0], [1.0, 0.0], [self.fill_scaled, 1.0]])
         if self.kind == "enumerated":
             return np.eye(self.width)
         return np.array([[0.0], [1.0]])
@@ -101,6 +159,7 @@ class Variable:
             "minimum": self.minimum,
             "maximum": self.maximum,
             "categories": [_json_scalar(c) for c in self.categories],
+            "fill": self.fill,
         }
 
     @classmethod
@@ -113,6 +172,7 @@ class Variable:
             minimum=None if d["minimum"] is None else float(d["minimum"]),
             maximum=None if d["maximum"] is None else float(d["maximum"]),
             categories=tuple(d["categories"]),
+            fill=None if d.get("fill") is None else float(d["fill"]),
         )
 
 

@@ -76,6 +76,11 @@ def encode(net: Network, X: Any, encoded: bool, name: str = "X") -> np.ndarray:
 def _check_discrete_columns(variables: Sequence[Variable], arr: np.ndarray, name: str) -> None:
     for v in variables:
         block = arr[:, list(v.columns)]
+        if v.has_indicator and not np.isin(block[:, 1], (0.0, 1.0)).all():
+            raise ValueError(
+                f"`{name}`: the missingness indicator of {v.name!r} must hold 0 or 1 in encoded "
+                f"form. Got {block[~np.isin(block[:, 1], (0.0, 1.0)), 1][0]!r}."
+            )
         if v.kind == "binary" and not np.isin(block, (0.0, 1.0)).all():
             raise ValueError(
                 f"`{name}`: binary variable {v.name!r} must hold 0 or 1 in encoded form. "
@@ -188,9 +193,14 @@ def observed_code(variable: Variable, x: np.ndarray, n_grid: int) -> np.ndarray:
     """Index of each case's own value in ``variable.candidates(n_grid)``, shape ``(N,)``.
 
     Real: the nearest grid point (values outside [0, 1] go to the end points). Binary: 0 or 1.
-    Enumerated: the category's position.
+    Enumerated: the category's position (0 for an all-zero row of an unseen category). Real
+    with a missingness indicator: the nearest grid point, or ``n_grid`` (the last candidate,
+    "missing") where the indicator is set.
     """
     block = x[:, list(variable.columns)]
+    if variable.has_indicator:
+        near = np.clip(np.rint(block[:, 0].astype(np.float64) * (n_grid - 1)), 0, n_grid - 1)
+        return np.where(block[:, 1] >= 0.5, n_grid, near).astype(np.int32)
     if variable.kind == "real":
         return np.clip(np.rint(block[:, 0].astype(np.float64) * (n_grid - 1)), 0, n_grid - 1).astype(np.int32)
     if variable.kind == "binary":
@@ -200,4 +210,6 @@ def observed_code(variable: Variable, x: np.ndarray, n_grid: int) -> np.ndarray:
 
 def candidate_count(variable: Variable, n_grid: int) -> int:
     """Number of candidate values G of ``variable``."""
-    return n_grid if variable.kind == "real" else (2 if variable.kind == "binary" else variable.width)
+    if variable.kind == "real":
+        return n_grid + 1 if variable.has_indicator else n_grid
+    return 2 if variable.kind == "binary" else variable.width

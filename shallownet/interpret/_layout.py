@@ -1,8 +1,12 @@
 """What every weight-based method needs to know about a network besides its numbers.
 
-* Which encoded columns make up which *variable* (an enumerated group is one variable), and
-  the two operations the one-hot shift identifiability calls for: centring a group's weights
-  and taking their range.
+* Which encoded columns make up which *variable* (an enumerated group is one variable, so is
+  a real value with its missingness indicator), and the two operations the one-hot shift
+  identifiability calls for: centring a group's weights and taking their range. The range
+  of a variable's linear effect ``x_block @ w`` is taken over the vertices of its encoded
+  values (:meth:`shallownet.data.Variable.vertices`): ``|w|`` for a real or binary column,
+  ``max_c w_c - min_c w_c`` over a one-hot group, and over ``(0, 0), (1, 0), (fill', 1)``
+  for a value with its indicator.
 * Which functionals of the output logits are identifiable. A linear (regression) output is
   identified unit by unit: its targets are the outputs themselves (``T`` the identity). A
   sigmoid output has one logit,
@@ -47,7 +51,8 @@ class Layout:
     column_variable : ndarray of int, shape (D,)
         Index of the variable each column belongs to.
     column_category : tuple of str
-        Category label of each one-hot column, ``""`` for real and binary columns.
+        Category label of each one-hot column, ``"missing"`` for a missingness indicator,
+        ``""`` for real value and binary columns.
     scales : ndarray, shape (V,)
         Raw units per encoded unit of each variable (``max - min`` for real, 1 otherwise).
     minima : ndarray, shape (V,)
@@ -62,6 +67,10 @@ class Layout:
         of its target (no shift to remove).
     T : ndarray, shape (n_out, n_targets)
         Target matrix: target ``t`` of logits ``z`` is ``z @ T[:, t]``.
+    vertices : tuple of ndarray
+        Per variable, the vertices of its encoded values, shape ``(P_i, width_i)``.
+    indicator : ndarray of bool, shape (D,)
+        Which columns are missingness indicators (their raw unit is the 0/1 switch).
     """
 
     variables: tuple[str, ...]
@@ -76,12 +85,17 @@ class Layout:
     targets: tuple[str, ...]
     target_kinds: tuple[str, ...]
     T: np.ndarray
+    vertices: tuple[np.ndarray, ...] = ()
+    indicator: np.ndarray | None = None
 
     @classmethod
     def of(cls, net: Network) -> "Layout":
         """The layout of ``net``."""
         names, kinds, groups, cats, col_var, scales, minima = [], [], [], [], [], [], []
+        vertices, indicator = [], []
         for i, v in enumerate(net.variables):
+            vertices.append(v.vertices())
+            indicator.extend([False, True] if v.has_indicator else [False] * v.width)
             names.append(v.name)
             kinds.append(v.kind)
             groups.append(np.asarray(v.columns, dtype=int))
@@ -89,6 +103,8 @@ class Layout:
             minima.append(v.minimum if v.kind == "real" else 0.0)
             if v.kind == "enumerated":
                 cats.extend(str(c) for c in v.categories)
+            elif v.has_indicator:
+                cats.extend(["", "missing"])
             else:
                 cats.append("")
             col_var.extend([i] * v.width)
@@ -134,6 +150,8 @@ class Layout:
             targets=tuple(targets),
             target_kinds=tuple(target_kinds),
             T=T,
+            vertices=tuple(vertices),
+            indicator=np.asarray(indicator, dtype=bool),
         )
 
     @property
@@ -143,8 +161,13 @@ class Layout:
 
     @property
     def column_scales(self) -> np.ndarray:
-        """Raw units per encoded unit of each column, shape (D,)."""
-        return self.scales[self.column_variable]
+        """Raw units per encoded unit of each column, shape (D,) (1 for an indicator)."""
+        return np.where(self.indicator, 1.0, self.scales[self.column_variable])
+
+    @property
+    def column_minima(self) -> np.ndarray:
+        """Raw value at encoded 0 of each column, shape (D,) (0 for an indicator)."""
+        return np.where(self.indicator, 0.0, self.minima[self.column_variable])
 
     def is_group(self, i: int) -> bool:
         """Whether variable ``i`` is an enumerated (one-hot) group."""
@@ -172,37 +195,50 @@ class Layout:
                 total = total + W[..., cols, :].mean(axis=-2)
         return total
 
+    def _vertex_range(self, block: np.ndarray, i: int) -> np.ndarray:
+        """``max_p - min_p`` of ``vertices[i] @ block`` over the vertices (axis -2 of block)."""
+        values = np.einsum("pc,...cn->...pn", self.vertices[i], block)
+        return values.max(axis=-2) - values.min(axis=-2)
+
     def spread(self, W: np.ndarray) -> np.ndarray:
         """Per-variable magnitude of rows, shape ``(..., V, n)``.
 
         ``|w|`` for a real or binary variable; ``max_c w_c - min_c w_c`` over an enumerated
-        group. Either way it is the largest change of ``x @ W`` that moving this variable over
-        its range can make, and it is invariant to the one-hot shift.
+        group; for a value with its missingness indicator the range of ``x_block @ w`` over
+        its vertices ``(0, 0), (1, 0), (fill', 1)``. Either way it is the largest change of
+        ``x @ W`` that moving this variable over its range can make, and it is invariant to
+        the one-hot shift.
         """
         W = np.asarray(W, dtype=float)
         rows = []
-        for cols in self.groups:
+        for i, cols in enumerate(self.groups):
             block = W[..., cols, :]
             if len(cols) == 1:
                 rows.append(np.abs(block[..., 0, :]))
             else:
-                rows.append(block.max(axis=-2) - block.min(axis=-2))
+                rows.append(self._vertex_range(block, i))
         return np.stack(rows, axis=-2)
+
+    def is_signed(self, i: int) -> bool:
+        """Whether variable ``i`` has a signed variable-level value (one column: real or binary)."""
+        return len(self.groups[i]) == 1
 
     def variable_values(self, C: np.ndarray) -> np.ndarray:
         """Variable-level values of per-column signed effects, shape ``(..., V, n)``.
 
         A real or binary variable keeps its signed value; an enumerated group gets the range
-        of its categories' values (>= 0; which category is higher is in the per-column detail).
+        of its categories' values and a value with its indicator the range over its vertices
+        (>= 0 both; which category, or whether "missing", is higher is in the per-column
+        detail).
         """
         C = np.asarray(C, dtype=float)
         rows = []
         for i, cols in enumerate(self.groups):
             block = C[..., cols, :]
-            if self.is_group(i):
-                rows.append(block.max(axis=-2) - block.min(axis=-2))
-            else:
+            if self.is_signed(i):
                 rows.append(block[..., 0, :])
+            else:
+                rows.append(self._vertex_range(block, i))
         return np.stack(rows, axis=-2)
 
     def per_raw_unit(self, values: np.ndarray, axis: int = -2) -> np.ndarray:

@@ -310,7 +310,7 @@ class WeightFrequency(Result):
     def columns_frame(self) -> pd.DataFrame:
         """One row per member, node and column: mean input (raw mean for real), weight, ``C_cj``."""
         lay = self.layout
-        raw_mean = self.column_mean * lay.column_scales + lay.minima[lay.column_variable]
+        raw_mean = self.column_mean * lay.column_scales + lay.column_minima
         rows = []
         for m in range(self.contributions.shape[0]):
             for j, node in enumerate(self.nodes):

@@ -8,7 +8,11 @@ returns these masses on the SAME candidate set the flip tensor uses:
   grid point, i.e. grid point g stands for the cell between the midpoints to its neighbours
   (the two end cells extend to minus and plus infinity);
 * binary variables: the values 0 and 1;
-* enumerated variables: the K categories.
+* enumerated variables: the K categories;
+* a real variable with a missingness indicator: the ``n_grid`` grid points with the
+  indicator off, then "missing" (the fill value with the indicator on), ``n_grid + 1`` in all.
+  ``knn`` and ``marginal`` draw the (value, indicator) pair together; ``copula`` and
+  ``model`` refuse such a variable (see :meth:`ParametricConditional.fit`).
 
 Estimators (each states its assumptions in :data:`ASSUMPTIONS`):
 
@@ -435,6 +439,16 @@ class ParametricConditional:
 
     @classmethod
     def fit(cls, name, all_variables, variables, x_ref, n_grid):
+        paired = [v.name for v in (all_variables if name == "copula" else variables) if v.has_indicator]
+        if paired:
+            why = ("its normal scores treat the filled values as observed ones, so the copula "
+                   "of the real variables is not defined" if name == "copula" else
+                   "a normal linear model cannot give a mass to 'missing' beside the value grid")
+            raise ValueError(
+                f"conditional={name!r} is not defined for a real variable with a missingness "
+                f"indicator ({paired}): {why}. Use conditional='knn' (it draws the (value, "
+                "indicator) pair from the neighbours) or 'marginal'."
+            )
         copula = None
         if name == "copula" and any(v.kind == "real" for v in variables):
             copula = _GaussianCopula.fit(all_variables, x_ref, n_grid)
@@ -528,7 +542,7 @@ def cross_fitted_scores(name: str, all_variables, variables, x: np.ndarray, n_gr
         for start in range(0, test.size, DIAGNOSTIC_BLOCK):
             rows = test[start:start + DIAGNOSTIC_BLOCK]
             for j, (v, m) in enumerate(zip(variables, fitted.masses(x[rows]))):
-                covered, score = scores(m, own[rows, j], v.kind == "real")
+                covered, score = scores(m, own[rows, j], v.ordered)
                 coverage[j] += covered.sum()
                 log_score[j] += score.sum()
     return coverage / N, log_score / N

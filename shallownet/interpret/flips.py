@@ -365,7 +365,10 @@ class FlipTensor(Result):
 
 
 def candidate_values(variable: Variable, n_grid: int) -> np.ndarray:
-    """Candidate values in the user's units: raw grid, 0/1, or the category labels."""
+    """Candidate values in the user's units: raw grid, 0/1, or the category labels (a real
+    variable with a missingness indicator: the raw grid, then NaN for "missing")."""
+    if variable.has_indicator:
+        return np.append(variable.to_raw(np.linspace(0.0, 1.0, n_grid)), np.nan)
     if variable.kind == "real":
         return variable.to_raw(np.linspace(0.0, 1.0, n_grid))
     if variable.kind == "binary":

@@ -4,7 +4,9 @@ Notation (one hidden layer): first-layer weights ``W`` (D x H), output weights `
 target matrix ``T`` (see :mod:`._layout`), ``U = V T`` the output weights on the identifiable
 targets. For a variable i and node j, ``A_ij`` is the variable's *spread* into the node: ``|w_ij|``
 for a real or binary variable, ``max_c w_cj - min_c w_cj`` over an enumerated group (the largest
-change of the pre-activation the variable can make; invariant to the one-hot shift).
+change of the pre-activation the variable can make; invariant to the one-hot shift), and for a
+value with its missingness indicator the range of ``x_block @ w`` over ``(0, 0), (1, 0),
+(fill', 1)``: the pair is one variable, ranked once.
 
 * **Garson** ``RI_i = sum_j r_ij / sum_i' sum_j r_i'j`` with ``r_ij = A_ij / sum_i' A_i'j``.
   Garson's ``c_ij = |w_ij| |v_jk|`` puts the same factor ``|v_jk|`` in the numerator and the
@@ -90,7 +92,7 @@ class Importance(Result):
     def _form(self, i: int) -> str:
         if self.method == "garson":
             return "share"
-        group = self.layout.is_group(i)
+        group = not self.layout.is_signed(i)
         if self.method == "olden":
             return "range" if group else "signed"
         return "range share" if group else "signed share"

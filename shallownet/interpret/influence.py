@@ -484,7 +484,7 @@ def _influence_pass(net, x, variables, n_grid, conditionals, exclude_self, chunk
             dispatched.append(kernel(xj, cols, cand, shard_rows(m.astype(x.dtype), mesh)))
             for i, ms in enumerate(masses):
                 if scored is None or scored[i]:
-                    covered, log_score = cond.scores(ms[j][:n], own_all[start:stop, j], v.kind == "real")
+                    covered, log_score = cond.scores(ms[j][:n], own_all[start:stop, j], v.ordered)
                     sums[:, j, i] = covered.sum(), log_score.sum()
         return [to_host(r) for r in dispatched], sums
 

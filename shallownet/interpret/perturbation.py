@@ -13,6 +13,9 @@ noise level s and repeat r, every case n gets its own perturbation:
   value (the whole one-hot group at once) is replaced by the value of a case drawn uniformly
   from the data, i.e. by a draw from the variable's empirical distribution, and otherwise kept.
   Every perturbed row is a valid input. (A replacement may draw the case's own category.)
+  A real variable with a missingness indicator is treated the same way: its (value,
+  indicator) pair is replaced by a donor case's pair, since noise cannot be added to
+  "missing".
 
 The importance is the mean increase of a per-case loss ``L``::
 
@@ -338,7 +341,7 @@ def input_perturbation(
         fn = partial(
             increase_sums, net.params, cols=jnp.asarray(cols), block=jnp.asarray(x[:, cols]),
             key_data=jax.random.key_data(jax.random.fold_in(root, position[v.name])), noise=noise_j,
-            activation=net.activation, output=net.output, discrete=v.kind != "real",
+            activation=net.activation, output=net.output, discrete=not v.ordered,
             n_repeats=n_repeats,
         )
         sums = [np.zeros((levels.size, n_repeats)), np.zeros((net.n_members, levels.size, n_repeats)), 0.0]

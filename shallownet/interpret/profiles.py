@@ -48,12 +48,15 @@ def _held_at_quantiles(variables, x: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 
 def _snap(variables, rows: np.ndarray) -> np.ndarray:
-    """Make rows valid inputs: round binary columns, set each one-hot group to its argmax."""
+    """Make rows valid inputs: round binary and indicator columns, set each one-hot group to its
+    argmax."""
     out = rows.copy()
     for v in variables:
         cols = list(v.columns)
         if v.kind == "binary":
             out[:, cols[0]] = np.round(out[:, cols[0]])
+        elif v.has_indicator:
+            out[:, cols[1]] = np.round(out[:, cols[1]])
         elif v.kind == "enumerated":
             winner = out[:, cols].argmax(axis=1)
             out[:, cols] = 0.0

@@ -14,7 +14,9 @@ A derivative along a 0/1 or one-hot column is not meaningful, so a binary variab
 difference ``p_k(x_{i<-1}) - p_k(x_{i<-0})`` and an enumerated variable the differences between
 categories: per case, ``p_k(x_{i<-c}) - p_k(x_{i<-c_0})`` against the first category (see
 :meth:`Sensitivity.contrasts`) and, as the variable's single figure, their range
-``max_c p_k(x_{i<-c}) - min_c p_k(x_{i<-c})``.
+``max_c p_k(x_{i<-c}) - min_c p_k(x_{i<-c})``. A real variable with a missingness indicator
+gets the derivative along its value column at each case as it is (a missing case at its fill
+value, indicator set); the effect of missingness itself is in the influence measures.
 
 Summaries per variable and class (as in NeuralSens): mean, standard deviation, root mean square
 ``sqrt(mean_n d^2)``, and the relative sum of squares ``SSD_ik / sum_i SSD_ik``. For an ensemble

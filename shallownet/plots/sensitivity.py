@@ -80,6 +80,21 @@ def _categorical(values: np.ndarray) -> bool:
     return np.asarray(values).dtype == object
 
 
+def _missing_position(values, x: np.ndarray):
+    """For a real variable with a missingness indicator (values end with NaN, "missing"):
+    ``(x with NaN at the end, position to draw "missing" at)``; else ``(x, None)``."""
+    if _categorical(values) or len(x) < 2 or not np.isnan(x[-1]):
+        return x, None
+    grid = x[:-1]
+    return x, float(grid.max() + 0.08 * (grid.max() - grid.min()))
+
+
+def _label_missing(ax, at_missing) -> None:
+    if at_missing is not None:
+        ax.annotate("missing", (at_missing, 0.0), xytext=(0, -2), textcoords="offset points",
+                    ha="center", va="top", fontsize="small")
+
+
 def plot_profile(result: Any, *, class_: Any = None, ax=None):
     """Lek profile curves: one curve per group (quantile or cluster) for one class.
 
@@ -94,8 +109,12 @@ def plot_profile(result: Any, *, class_: Any = None, ax=None):
     k = _class_index(result.classes, class_)
     x = np.arange(len(result.values)) if _categorical(result.values) else np.asarray(result.values, float)
     style = "o-" if _categorical(result.values) or len(x) <= 2 else "-"
+    x, at_missing = _missing_position(result.values, x)
     for g, label in enumerate(result.groups):
         ax.plot(x, result.curves[g, :, k], style, label=label, color=f"C{g % 10}")
+        if at_missing is not None:
+            ax.plot([at_missing], [result.curves[g, -1, k]], "s", color=f"C{g % 10}")
+    _label_missing(ax, at_missing)
     if _categorical(result.values):
         ax.set_xticks(x)
         ax.set_xticklabels([str(v) for v in result.values])
@@ -124,7 +143,11 @@ def plot_partial_dependence(result: Any, *, class_: Any = None, ice: bool = True
         N = result.ice.shape[0]
         chosen = np.unique(np.linspace(0, N - 1, min(N, max_ice)).astype(int))
         ax.plot(x, result.ice[chosen, :, k].T, color="0.6", lw=0.5, alpha=0.5)
+    x, at_missing = _missing_position(result.values, x)
     ax.plot(x, result.average[:, k], color="C3", lw=2.5, label="partial dependence")
+    if at_missing is not None:
+        ax.plot([at_missing], [result.average[-1, k]], "s", color="C3")
+    _label_missing(ax, at_missing)
     if _categorical(result.values):
         ax.set_xticks(x)
         ax.set_xticklabels([str(v) for v in result.values])

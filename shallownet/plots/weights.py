@@ -102,10 +102,10 @@ def plot_network(
     # inputs: category names next to the node, variable names (bracketed for groups) further left
     for v, cols in enumerate(lay.groups):
         y = pos[0][cols]
-        if lay.is_group(v):
+        if len(cols) > 1:
             for c, yc in zip(cols, y):
-                ax.text(-0.12, yc, lay.column_category[c], ha="right", va="center", fontsize=8)
-            x_br = -0.12 - 0.04 * max(len(lay.column_category[c]) for c in cols) - 0.08
+                ax.text(-0.12, yc, lay.column_category[c] or "value", ha="right", va="center", fontsize=8)
+            x_br = -0.12 - 0.04 * max(len(lay.column_category[c] or "value") for c in cols) - 0.08
             ax.plot([x_br, x_br - 0.05, x_br - 0.05, x_br], [y.max(), y.max(), y.min(), y.min()],
                     color="black", lw=1)
             ax.text(x_br - 0.1, y.mean(), lay.variables[v], ha="right", va="center", fontsize=9,

@@ -21,11 +21,13 @@ import pandas as pd
 
 from ..results import to_jsonable
 from .html import Report
+from .missing import missing_table, missing_words
 from .schema import validate
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """2: ``model.epochs`` replaced by ``model.optimizer`` and ``model.convergence`` (one record per
-member: converged, reason, n_iter, objective, grad_norm)."""
+member: converged, reason, n_iter, objective, grad_norm). 3: ``missing`` (policy, per-variable
+counts, rows used; :func:`shallownet.analysis.missing_summary`)."""
 
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
 RESULTS_SCHEMA: dict = {
@@ -105,6 +107,12 @@ RESULTS_SCHEMA: dict = {
             },
         },
         "logistic": {"type": ["object", "null"]},
+        "missing": {
+            "type": "object",
+            "required": ["policy", "fill", "unknown", "columns", "rows"],
+            "properties": {"policy": {"enum": ["error", "drop", "indicator"]},
+                           "columns": {"type": "array"}, "rows": {"type": "object"}},
+        },
         "information_plane": {"type": ["array", "null"]},
         "findings": {"type": "array", "items": {"type": "string"}},
         "notes": {"type": "array", "items": {"type": "string"}},
@@ -269,6 +277,14 @@ def build_report(a) -> Report:
     )
     sec.table("variables", enc.describe(), "Variables as encoded (min and max in raw units).")
     sec.table("class-counts", counts.rename_axis("class").reset_index(), "Rows per class.")
+    if a.missing:
+        sec.subheading("Missing data")
+        sec.text(missing_words(a.missing))
+        if a.missing["columns"]:
+            sec.table("missing-data", missing_table(a.missing),
+                      "Missing cells per variable (tokens such as 'NA' or '?' included), how they are encoded, "
+                      "and whether missingness itself moves the decision: the share of training rows whose "
+                      "decision changes when the variable alone is set to missing.")
     if enc.n_dropped_rows_ or enc.dropped_columns_:
         sec.callout(
             f"Dropped {enc.n_dropped_rows_} training rows with missing values"
@@ -282,7 +298,7 @@ def build_report(a) -> Report:
         + (", each on its own bootstrap resample of the training rows (so the spread over members "
            "reflects sampling variability)," if a.settings.get("bootstrap_members") else "")
         + f" with {_optimizer_words(model)}. Predictions average the members' probabilities. "
-        f"Held-out accuracy: {a.test_accuracy:.3f} on {a.n_test_complete} complete test rows."
+        f"Held-out accuracy: {a.test_accuracy:.3f} on {a.n_test_complete} test rows."
     )
     sec.text(_convergence_words(model.convergence_))
     sec.table("convergence", model.convergence_.to_frame())
@@ -439,6 +455,7 @@ def results_json(a) -> dict:
             "coefficients": to_jsonable(logistic.coefficients.to_frame())},
         "information_plane": to_jsonable(a.results["information_plane"].to_frame())
         if "information_plane" in a.results else None,
+        **({"missing": to_jsonable(a.missing)} if a.missing else {}),
         "findings": findings(a),
         "notes": list(a.notes),
         "timings": {k: float(v) for k, v in a.timings.items()},

@@ -163,7 +163,8 @@ class _ShallowNetBase(BaseEstimator):
     def _encode_training(self, X: Any) -> tuple[Encoder, np.ndarray]:
         """Encode the (checked) training inputs: ``(encoder, Z)`` (rows the missing-value
         policy keeps are ``encoder.kept_rows_``)."""
-        encoder = Encoder(self.categorical, None, self.missing, self.constant)
+        encoder = Encoder(self.categorical, self.real, self.missing, self.constant, fill=self.fill,
+                          unknown=self.unknown, na_values=self.na_values)
         with warnings.catch_warnings():
             warnings.simplefilter("always")
             Z = encoder.fit_transform(X)
@@ -383,8 +384,14 @@ class ShallowNetClassifier(ClassifierMixin, _ShallowNetBase):
         L-BFGS: a member has converged when the objective's relative decrease in one iteration
         is at most ``ftol`` (scipy's ``factr * eps``; nnet's ``reltol``). None: 2.2e-9 in
         float64, 1e-6 in float32 (about the objective's rounding).
-    categorical, missing, constant :
-        Passed to :class:`shallownet.data.Encoder`.
+    categorical, real, missing, fill, unknown, na_values, constant :
+        Passed to :class:`shallownet.data.Encoder`: columns declared enumerated or real, the
+        missing-value policy (``"error"``, ``"drop"`` or ``"indicator"``: fill plus a
+        missingness indicator, one variable with its value), the fill statistic
+        (``"median"`` or ``"mean"``), unseen categories at predict time (``"error"`` or
+        ``"ignore"``: an all-zero one-hot row, reported), the text tokens read as missing,
+        and constant columns. ``missing="error"`` stays the default: imputing is a modelling
+        choice to make and state (``theory/missing-data.md``).
     dtype : {"float32", "float64"}, default "float32"
         float64 needs ``jax.config.update("jax_enable_x64", True)``.
     random_state : int or None
@@ -456,7 +463,11 @@ class ShallowNetClassifier(ClassifierMixin, _ShallowNetBase):
         gtol=GTOL,
         ftol=None,
         categorical=None,
+        real=None,
         missing="error",
+        fill="median",
+        unknown="error",
+        na_values=None,
         constant="error",
         dtype="float32",
         random_state=None,
@@ -483,7 +494,11 @@ class ShallowNetClassifier(ClassifierMixin, _ShallowNetBase):
         self.gtol = gtol
         self.ftol = ftol
         self.categorical = categorical
+        self.real = real
         self.missing = missing
+        self.fill = fill
+        self.unknown = unknown
+        self.na_values = na_values
         self.constant = constant
         self.dtype = dtype
         self.random_state = random_state
@@ -587,7 +602,7 @@ class ShallowNetRegressor(RegressorMixin, _ShallowNetBase):
     ----------
     hidden_layer_sizes, activation, n_members, bootstrap, alpha, optimizer, learning_rate,
     batch_size, max_iter, early_stopping, validation_fraction, n_iter_no_change, tol, n_init,
-    gtol, ftol, categorical, missing, constant, dtype, random_state, verbose, devices, checkpoint, stream :
+    gtol, ftol, categorical, real, missing, fill, unknown, na_values, constant, dtype, random_state, verbose, devices, checkpoint, stream :
         As for :class:`ShallowNetClassifier` (the validation split is not stratified). The
         penalty ``alpha`` acts on the standardised problem.
 
@@ -622,7 +637,11 @@ class ShallowNetRegressor(RegressorMixin, _ShallowNetBase):
         gtol=GTOL,
         ftol=None,
         categorical=None,
+        real=None,
         missing="error",
+        fill="median",
+        unknown="error",
+        na_values=None,
         constant="error",
         dtype="float32",
         random_state=None,
@@ -648,7 +667,11 @@ class ShallowNetRegressor(RegressorMixin, _ShallowNetBase):
         self.gtol = gtol
         self.ftol = ftol
         self.categorical = categorical
+        self.real = real
         self.missing = missing
+        self.fill = fill
+        self.unknown = unknown
+        self.na_values = na_values
         self.constant = constant
         self.dtype = dtype
         self.random_state = random_state

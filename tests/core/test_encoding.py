@@ -127,10 +127,14 @@ def test_constant_column_error_or_reported_drop():
 def test_non_numeric_garbage_in_real_column_names_column_and_value():
     X = frame()
     X["age"] = ["20", "30", "forty", "60"]
-    with pytest.raises(ValueError, match=r"Column 'age' is a real variable but contains non-numeric values, e.g. 'forty'"):
+    with pytest.raises(ValueError, match=r"Column 'age' is a real variable but contains non-numeric values \{'forty': 1\}"):
         Encoder(real=["age"]).fit(X)
+    X = pd.DataFrame({"w": [str(v) for v in range(20)] + ["xyz"]})
+    with pytest.raises(ValueError, match=r"Column 'w' is numeric apart from the values \{'xyz': 1\}.*na_values"):
+        Encoder().fit(X)
+    # 'n/a' is a missing-value token (issue 18): the missing-value policy applies to it
     X = pd.DataFrame({"w": [str(v) for v in range(20)] + ["n/a"]})
-    with pytest.raises(ValueError, match=r"Column 'w' looks numeric but contains the non-numeric value 'n/a'"):
+    with pytest.raises(ValueError, match=r"missing values \(NaN\): \{'w': 1\}.*'n/a': 1"):
         Encoder().fit(X)
 
 
@@ -151,7 +155,7 @@ def test_column_mismatch_errors():
 
 
 def test_bad_policy_arguments():
-    with pytest.raises(ValueError, match="`missing` must be one of 'error', 'drop'. Got 'ignore'"):
+    with pytest.raises(ValueError, match="`missing` must be one of 'error', 'drop', 'indicator'. Got 'ignore'"):
         Encoder(missing="ignore").fit(frame())
     with pytest.raises(ValueError, match="not in X"):
         Encoder(categorical=["nope"]).fit(frame())

@@ -39,11 +39,16 @@ def test_side_by_side_has_overall_and_per_contrast_rows(analysis):
     assert {"lr_coef", "olden CW"} <= set(frame.columns)  # the MLE exists here: LR columns present
 
 
-def test_usable_rows_excludes_unseen_categories_and_missing(analysis):
-    X = analysis.X_test.head(4).copy()
+def test_usable_rows_under_the_default_policies(analysis):
+    # missing="indicator", unknown="ignore": an unseen category is scored as an all-zero row,
+    # a real value missing only after training is filled; a binary one cannot be encoded.
+    X = analysis.X_test.head(4).copy().astype({"flag": object})
     X.loc[X.index[0], "c"] = "zz"
     X.loc[X.index[1], "a"] = np.nan
-    assert usable_rows(analysis.model, X).tolist() == [False, False, True, True]
+    X.loc[X.index[2], "flag"] = None
+    assert usable_rows(analysis.model, X).tolist() == [True, True, False, True]
+    assert analysis.missing["rows"]["test_used"] == len(analysis.X_test)
+    assert analysis.settings["missing"] == "indicator" and analysis.settings["unknown"] == "ignore"
 
 
 def test_bad_arguments():

@@ -6,6 +6,7 @@ Awkward CSVs and every bad-input path are checked separately.
 """
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,7 @@ def test_report_folder_contents(penguins_report):
     for section in ["Summary", "Data and encoding", "Model and training", "Weights",
                     "Influence and sensitivity", "Comparison with logistic regression"]:
         assert f">{section}</h2>" in page
+    assert ">Missing data<" in page and (out / "tables" / "missing-data.csv").exists()
     for fig in ["network-diagram", "olden", "influence", "roc", "training-curve", "decision-surface"]:
         assert (out / "figures" / f"{fig}.png").stat().st_size > 2000
         assert f'src="figures/{fig}.png"' in page
@@ -42,14 +44,17 @@ def test_report_folder_contents(penguins_report):
     assert variables["variable"].tolist() == ["island", "bill_length_mm", "bill_depth_mm",
                                               "flipper_length_mm", "body_mass_g", "sex"]
     assert "http://" not in page and "https://" not in page
-    assert "perfect separation" in page  # the logistic MLE does not exist on penguins: said plainly
+    # The logistic MLE does not exist on penguins, said plainly: the four measurements are missing
+    # together (identical indicators, a singular design) and the species separate.
+    assert "design is singular" in page and "penalised logistic regression" in page
 
 
 def test_results_json_follows_its_schema_and_the_tables(penguins_report):
     doc = json.loads((penguins_report / "results.json").read_text())
     validate(doc, RESULTS_SCHEMA)
     assert doc["classes"] == ["Adelie", "Chinstrap", "Gentoo"]
-    assert doc["data"]["n_rows"] == 344 and doc["data"]["dropped_training_rows"] > 0
+    assert doc["data"]["n_rows"] == 344 and doc["data"]["dropped_training_rows"] == 0  # missing="indicator"
+    assert {c["variable"] for c in doc["missing"]["columns"]} >= {"sex"}
     ei = pd.read_csv(penguins_report / "tables" / "influence.csv").set_index("variable")["expected"]
     for v in doc["variables"]:
         assert v["expected"] == pytest.approx(ei[v["variable"]], rel=1e-9)
@@ -115,13 +120,14 @@ def test_awkward_csv_end_to_end(tmp_path, capsys):
     code = main(["analyze", str(path), "--target", "outcome", "--out", str(out), *QUICK])
     err = capsys.readouterr().err
     assert code == 0, err
-    assert "like an identifier" in err and "--drop patient_id" in err
+    assert "identifier-like column 'patient_id'" in err and "--keep patient_id" in err
     doc = json.loads((out / "results.json").read_text())
     validate(doc, RESULTS_SCHEMA)
     assert doc["data"]["dropped_columns"] == ["site"]
-    assert any("missing values" in n for n in doc["notes"])
+    assert [c["variable"] for c in doc["missing"]["columns"]] == ["dose"]  # kept, with an indicator
+    assert doc["missing"]["rows"]["train_used"] == doc["data"]["n_train"]
     names = [v["variable"] for v in doc["variables"]]
-    assert "größe (cm)" in names and "site" not in names
+    assert "größe (cm)" in names and "site" not in names and "patient_id" not in names
     colour = next(v for v in doc["variables"] if v["variable"] == "colour")
     assert "red, dark" in colour["categories"]
 
@@ -180,3 +186,43 @@ def test_compare_command_table_and_json(tmp_path, capsys):
     assert main(["compare", str(path), "--target", "outcome", "--json", *QUICK]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert {r["metric"] for r in doc["table"]} >= {"accuracy", "log_loss", "roc_auc"}
+
+
+def holes_csv(tmp_path):
+    """Empty cells, 'NA' and '?' tokens, an identifier, and a category seen only in test rows."""
+    from shallownet.analysis import split_table
+
+    rng = np.random.default_rng(5)
+    n = 80
+    a = rng.normal(size=n)
+    colour = rng.choice(["red", "blue"], n).astype(object)
+    frame = pd.DataFrame({"id": [f"case-{i}" for i in range(n)], "a": a.round(4).astype(object),
+                          "colour": colour, "b": rng.normal(size=n).round(4),
+                          "y": np.where(a + (colour == "blue") > 0.5, "yes", "no")})
+    frame.loc[[1, 7, 30], "a"] = "NA"
+    frame.loc[[2, 40], "a"] = "?"
+    frame.loc[[5, 50], "a"] = ""
+    frame.loc[[4, 44], "colour"] = ""
+    _, X_test, _, _ = split_table(frame.drop(columns="y"), frame["y"], 0.25, 0)
+    frame.loc[X_test.index[:2], "colour"] = "violet"  # unseen in training
+    path = tmp_path / "holes.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_csv_with_holes_tokens_and_an_unseen_category(tmp_path, capsys):
+    path = holes_csv(tmp_path)
+    quick = ["--quiet", "--members", "1", "--epochs", "30", "--bootstrap", "20"]
+    assert main(["compare", str(path), "--json", "--real", "a", *quick]) == 0  # --real allows the tokens
+    doc = json.loads(capsys.readouterr().out)
+    assert any("identifier-like column 'id'" in n for n in doc["notes"])
+    assert any(n.startswith("2 test rows with a category not seen in training were scored") for n in doc["notes"])
+    assert doc["table"][0]["metric"] == "accuracy" and "n = 20" in doc["title"]  # every test row scored
+    assert main(["compare", str(path), "--json", "--missing", "error", *quick]) == 2
+    err = capsys.readouterr().err
+    assert re.search(r"missing values \(NaN\): \{'a': \d, 'colour': \d\}", err) and "'NA': " in err and "'?': " in err
+    # Refusing unseen categories leaves those test rows out, counted and said why.
+    assert main(["compare", str(path), "--json", "--unknown", "error", *quick]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert "2 test rows the missing-value policy ('indicator', unknown='error') cannot encode" in " ".join(doc["notes"])
+    assert "n = 18" in doc["title"]
