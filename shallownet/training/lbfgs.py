@@ -17,8 +17,11 @@ Stopping rules, checked after every iteration, per member (the first that holds 
 
 * ``"gradient"``: ``max |grad L_m| <= gtol`` (scipy's L-BFGS-B ``gtol``, default 1e-5, on the
   infinity norm of the gradient);
-* ``"objective"``: ``(L_prev - L) / max(|L_prev|, |L|, 1) <= ftol`` (scipy's ``factr * eps``
-  test; nnet's ``reltol``);
+* ``"objective"``: ``(L_prev - L) / max(|L_prev|, |L|, c) <= ftol`` with ``c = 1`` in float64
+  (scipy's ``factr * eps`` test) and ``c`` the smallest normal number in float32, where
+  ``ftol`` is set at the objective's own relative rounding, so that an objective far below 1
+  (a regression that fits well) is not stopped while it still falls by a large share of itself
+  (nnet's ``reltol`` is relative too);
 * ``"validation"`` (early stopping only): the validation loss has not improved by ``tol`` for
   ``patience`` iterations; the best-on-validation parameters are kept;
 * ``"max_iter"``: ``max_iter`` iterations done (not converged);
@@ -60,6 +63,12 @@ GTOL = 1e-5
 """Default gradient tolerance (infinity norm), as scipy's L-BFGS-B."""
 
 
+def scale_floor(dtype) -> float:
+    """``c`` of the relative-decrease rule (module docstring): 1 in float64 (scipy), the
+    smallest normal float32 in float32."""
+    return 1.0 if np.dtype(dtype) == np.float64 else float(np.finfo(np.float32).tiny)
+
+
 def default_ftol(dtype) -> float:
     """Default relative-decrease tolerance: scipy's ``factr * eps = 1e7 * 2.2e-16`` in float64;
     ``1e-6`` (about 8 float32 epsilons, the objective's own rounding) in float32."""
@@ -86,6 +95,7 @@ class Settings(NamedTuple):
     alpha: jax.Array
     gtol: jax.Array
     ftol: jax.Array
+    floor: jax.Array
     tol: jax.Array
     patience: jax.Array
     max_iter: jax.Array
@@ -164,7 +174,7 @@ def _iterate(state: LbfgsState, X, y, w, X_val, y_val, settings: Settings, optim
     )
     active = state.reason == 0
     finite = jnp.isfinite(v_new) & jnp.isfinite(g_new)
-    scale = jnp.maximum(jnp.maximum(jnp.abs(state.value), jnp.abs(v_new)), 1.0)
+    scale = jnp.maximum(jnp.maximum(jnp.abs(state.value), jnp.abs(v_new)), settings.floor)
     rel = (state.value - v_new) / scale
     rose = rel < -settings.ftol
     accept = active & finite & ~rose
@@ -318,6 +328,7 @@ def fit_lbfgs(
         alpha=jnp.asarray(alpha, dtype),
         gtol=jnp.asarray(gtol, dtype),
         ftol=jnp.asarray(ftol, dtype),
+        floor=jnp.asarray(scale_floor(dtype), dtype),
         tol=jnp.asarray(tol, dtype),
         patience=jnp.asarray(patience if patience is not None else np.iinfo(np.int32).max, jnp.int32),
         max_iter=jnp.asarray(max_iter, jnp.int32),

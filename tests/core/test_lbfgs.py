@@ -216,7 +216,7 @@ def test_auto_uses_lbfgs_for_small_data_and_adam_beyond_the_threshold(monkeypatc
 
 def test_two_hidden_layers_float32_and_early_stopping():
     X, y = load_breast_cancer(return_X_y=True)
-    clf = sn.ShallowNetClassifier((6, 3), n_members=2, bootstrap=True, optimizer="lbfgs", max_iter=500,
+    clf = sn.ShallowNetClassifier((6, 3), n_members=2, bootstrap=True, optimizer="lbfgs", max_iter=2000,
                                   random_state=0).fit(X, y)
     assert clf.network_.params[0].W.dtype == jnp.float32
     assert clf.converged_.all() and clf.score(X, y) > 0.95
