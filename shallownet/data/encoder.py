@@ -287,6 +287,14 @@ class Encoder:
                 raise ValueError(
                     f"`X` has {frame.shape[1]} columns, but the model was fitted on {n_in}."
                 )
+            if self._is_frame:
+                warnings.warn(
+                    "X does not have valid feature names, but the model was fitted with feature "
+                    f"names; its columns are taken by position as {list(self.feature_names_in_)}. "
+                    "Pass a DataFrame with these column names to match them by name.",
+                    UserWarning,
+                    stacklevel=4,
+                )
             frame.columns = list(self.feature_names_in_)
         return frame[needed]
 
@@ -407,5 +415,6 @@ class Encoder:
         enc.dropped_columns_ = []
         enc.n_dropped_rows_ = 0
         enc.n_features_out_ = sum(v.width for v in variables)
-        enc._is_frame = True
+        # Arrays get the names x0, x1, ...; any other names came from a DataFrame.
+        enc._is_frame = list(enc.feature_names_in_) != [f"x{i}" for i in range(len(enc.feature_names_in_))]
         return enc

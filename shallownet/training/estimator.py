@@ -302,6 +302,9 @@ class _ShallowNetBase(BaseEstimator):
         return f"{head}\n{self.convergence_.title}\n{body}"
 
     def _encode(self, X: Any) -> np.ndarray:
+        """Encode ``X`` with the fitted encoder. A DataFrame is matched to the training
+        columns by name; an array by position, with scikit-learn's warning when the model was
+        fitted on a DataFrame (an array cannot say which column is which)."""
         self._check_is_fitted()
         X = check_input(X)
         if not isinstance(X, pd.DataFrame) and X.shape[1] != self.n_features_in_:
@@ -309,6 +312,16 @@ class _ShallowNetBase(BaseEstimator):
                 f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
                 f"{self.n_features_in_} features as input."
             )
+        if not isinstance(X, pd.DataFrame) and hasattr(self, "feature_names_in_"):
+            names = [str(c) for c in self.feature_names_in_]
+            warnings.warn(
+                f"X does not have valid feature names, but {type(self).__name__} was fitted with "
+                f"feature names; its columns are taken by position as {names}. Pass a DataFrame "
+                "with these column names to match them by name.",
+                UserWarning,
+                stacklevel=3,
+            )
+            X = pd.DataFrame(X, columns=names)
         return self.encoder_.transform(X)
 
     def __sklearn_tags__(self):
