@@ -194,6 +194,14 @@ class Encoder:
                 lo, hi = float(values.min()), float(values.max())
                 if not (np.isfinite(lo) and np.isfinite(hi)):
                     raise ValueError(f"Column {name!r} contains infinite values.")
+                with np.errstate(over="ignore"):
+                    width = hi - lo
+                if not np.isfinite(width):
+                    raise ValueError(
+                        f"Column {name!r} spans [{lo:g}, {hi:g}]: its range max - min overflows "
+                        "float64, so it cannot be scaled to [0, 1]. Rescale the column (e.g. "
+                        "divide it by 1e300, or take a logarithm) before fitting."
+                    )
                 if hi == lo:
                     if self._drop_constant(name, f"the value {lo!r}"):
                         dropped.append(str(name))

@@ -51,3 +51,36 @@ def test_an_array_fit_takes_arrays_without_a_warning(tmp_path):
         warnings.simplefilter("error")
         clf.predict(X.to_numpy())
         sn.interpret.sensitivity(back, X.to_numpy())
+
+
+# -- item 6: overflowing ranges and non-finite losses -------------------------------------
+
+def test_a_column_whose_range_overflows_is_refused_by_name():
+    X, y = _two_columns(20)
+    X.loc[0, "b"], X.loc[1, "b"] = 1e308, -1e308
+    with pytest.raises(ValueError, match=r"Column 'b' spans .*overflows.*Rescale"):
+        sn.ShallowNetClassifier(max_iter=5).fit(X, y)
+    with pytest.raises(ValueError, match="Column 'b'"):
+        sn.data.Encoder().fit(X)
+
+
+def test_adam_training_fails_loudly_on_a_non_finite_loss():
+    X, y = _two_columns(20)
+    clf = sn.ShallowNetClassifier(hidden_layer_sizes=(4,), optimizer="adam", learning_rate=1e38,
+                                  n_members=2, max_iter=20, random_state=0)
+    with pytest.raises(ValueError, match=r"diverged.*member\(s\) \[0, 1\] at epoch\(s\) \[1, 1\]"):
+        clf.fit(X, y)
+
+
+def test_lbfgs_training_fails_loudly_on_a_non_finite_objective():
+    import jax
+    import jax.numpy as jnp
+
+    from shallownet.models.layers import init_members
+    from shallownet.training.lbfgs import fit_lbfgs
+
+    params = init_members(jax.random.split(jax.random.PRNGKey(0), 2), (2, 4, 1), "identity", jnp.float32)
+    Z = np.full((20, 2), 3e38, np.float32)  # the first layer's products overflow float32
+    y = np.r_[np.zeros(10), np.ones(10)].astype(np.int32)
+    with pytest.raises(ValueError, match=r"diverged.*member\(s\) \[0, 1\] at iteration\(s\) \[0, 0\]"):
+        fit_lbfgs(params, Z, y, activation="identity", output="sigmoid", alpha=1e-4, max_iter=5)
