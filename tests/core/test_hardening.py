@@ -84,3 +84,36 @@ def test_lbfgs_training_fails_loudly_on_a_non_finite_objective():
     y = np.r_[np.zeros(10), np.ones(10)].astype(np.int32)
     with pytest.raises(ValueError, match=r"diverged.*member\(s\) \[0, 1\] at iteration\(s\) \[0, 0\]"):
         fit_lbfgs(params, Z, y, activation="identity", output="sigmoid", alpha=1e-4, max_iter=5)
+
+
+# -- item 10: weights at the float32 limit -------------------------------------------------
+
+def test_methods_refuse_a_network_whose_outputs_overflow():
+    import jax.numpy as jnp
+
+    from shallownet.data.variables import default_variables
+    from shallownet.models.layers import Dense
+
+    rng = np.random.default_rng(0)
+    W1 = np.full((2, 4), 1e38)
+    W1[1] = -1e38
+    weights = [(W1, np.zeros(4)), (np.full((4, 3), 1e38) * [1, -1, 1], np.zeros(3))]
+    params = tuple(Dense(jnp.asarray(W[None], jnp.float32), jnp.asarray(b[None], jnp.float32)) for W, b in weights)
+    net = sn.Network(params, "relu", "softmax", np.arange(3), default_variables(2))  # float32 weights
+    X = rng.uniform(size=(12, 2))
+    y = np.arange(12) % 3
+    calls = {
+        "predict_proba": lambda: net.predict_proba(X),
+        "sensitivity": lambda: sn.interpret.sensitivity(net, X),
+        "expected_influence": lambda: sn.interpret.expected_influence(net, X, y, conditional="marginal"),
+        "potential_influence": lambda: sn.interpret.potential_influence(net, X, y),
+        "profile": lambda: sn.interpret.profile(net, X, "x0"),
+        "hidden_activity": lambda: sn.interpret.hidden_activity(net, X, y),
+        "permutation_importance": lambda: sn.interpret.permutation_importance(net, X, y),
+    }
+    for name, call in calls.items():
+        with pytest.raises(ValueError, match="outputs are NaN or infinite for member"):
+            call()
+            pytest.fail(f"{name} returned")
+    # the weight-based methods read finite weights and stay defined
+    assert np.all(np.isfinite(sn.interpret.garson(net).to_frame()["mean"]))
