@@ -33,7 +33,7 @@ import pandas as pd
 
 from . import __version__
 from .baselines import compare, fit_logistic, side_by_side
-from .baselines.logistic import LogisticFitError, SeparationError
+from .baselines.logistic import SeparationError
 from .devices import check_devices
 from .interpret import (
     expected_influence,
@@ -150,12 +150,53 @@ def usable_rows(model: ShallowNetClassifier, X: pd.DataFrame) -> np.ndarray:
 
 
 def split_table(X: pd.DataFrame, y: pd.Series, test_size: float, seed: int):
-    """Stratified (when every class has 2 rows), seeded train/test split."""
+    """Stratified (when every class has 2 rows), seeded train/test split.
+
+    Raises a ``ValueError`` naming ``test_size`` when the split would leave fewer held-out
+    (or training) rows than classes, before scikit-learn would (its message quotes the
+    number of rows, not the fraction the user gave)."""
+    import math
+
     from sklearn.model_selection import train_test_split
 
     counts = y.value_counts()
     stratify = y if counts.min() >= 2 else None
+    n, K = len(y), len(counts)
+    n_test = math.ceil(test_size * n)
+    if stratify is not None and (n_test < K or n - n_test < K):
+        raise ValueError(
+            f"test_size={test_size:g} (--test-size) of {n} rows holds out {n_test} row(s) and "
+            f"trains on {n - n_test}; a stratified split needs at least one row of each of the "
+            f"{K} classes on both sides. Change test_size or use more rows."
+        )
     return train_test_split(X, y, test_size=test_size, random_state=seed, stratify=stratify)
+
+
+def check_baseline_rows(X_train: pd.DataFrame, y_train: pd.Series, cv: int, classes) -> None:
+    """Fail fast, before any training, when the logistic baseline cannot be fitted.
+
+    The baseline is fitted on the complete training rows (those the network keeps with
+    ``missing="drop"``) and picks its penalty by stratified ``cv``-fold cross-validation,
+    so every class needs at least ``cv`` complete training rows (and at least 2 for any
+    cross-validation at all); ``classes`` are all the classes of the table, so that a class
+    whose only rows were held out counts as having none. Raises a ``ValueError`` naming the
+    class and the remedy.
+    """
+    complete = X_train.notna().all(axis=1).to_numpy()
+    counts = y_train[complete].value_counts().reindex(list(classes), fill_value=0)
+    worst, fewest = counts.idxmin(), int(counts.min())
+    if fewest < 2:
+        raise ValueError(
+            f"Class {worst!r} has {fewest} complete training row(s) (no missing value): too few "
+            "for the logistic baseline (and for the network to learn it). Add rows of that "
+            "class, merge it with another, or leave it out."
+        )
+    if fewest < cv:
+        raise ValueError(
+            f"Class {worst!r} has {fewest} complete training row(s), but the logistic baseline "
+            f"chooses its penalty by cv={cv}-fold cross-validation, which needs {cv} rows of "
+            f"every class. Pass cv={fewest} (--cv {fewest}) or fewer, or add rows."
+        )
 
 
 def analyze(
@@ -173,6 +214,7 @@ def analyze(
     n_bootstrap: int = 1000,
     information_plane: bool = False,
     random_state: int = 0,
+    cv: int = 5,
     progress: Callable[[str, int, int], None] | None = None,
     verbose: bool = False,
     devices: str | int = "auto",
@@ -185,6 +227,10 @@ def analyze(
         Input variables (text, categorical and boolean columns are enumerated).
     y : array-like
         Class labels; rows without one are dropped (reported).
+    cv : int, default 5
+        Stratified folds with which the logistic baseline chooses its penalty. Every class
+        needs ``cv`` complete training rows; that (and the split) is checked before any
+        training, with a ``ValueError`` saying what to change.
     progress : callable ``(step_name, step_index, n_steps)``, optional
         Called before each step.
     verbose : bool
@@ -205,6 +251,8 @@ def analyze(
     if not 0 < test_size < 1:
         raise ValueError(f"`test_size` must be between 0 and 1. Got {test_size!r}.")
     check_devices(devices)
+    if isinstance(cv, bool) or not isinstance(cv, (int, np.integer)) or cv < 2:
+        raise ValueError(f"`cv` must be an integer >= 2. Got {cv!r} instead.")
     steps = [s for s in STEPS if information_plane or s != "information plane"]
     timings: dict[str, float] = {}
     results: dict[str, Any] = {}
@@ -220,6 +268,7 @@ def analyze(
     notes = [f"Dropped {dropped_target} rows without a target value."] if dropped_target else []
     X, y = X[keep], y[keep]
     X_train, X_test, y_train, y_test = split_table(X, y, test_size, random_state)
+    check_baseline_rows(X_train, y_train, cv, pd.unique(y))
     timings["data"] = time.perf_counter() - t
 
     with warnings.catch_warnings(record=True) as caught:
@@ -265,7 +314,7 @@ def analyze(
         timings["sensitivity"] = time.perf_counter() - t
 
         t = step("baseline")
-        logistic, logistic_note = fit_baseline(Xtr, ytr, model, random_state)
+        logistic, logistic_note = fit_baseline(Xtr, ytr, model, random_state, cv)
         if logistic_note:
             notes.append(logistic_note)
         results["logistic"] = logistic
@@ -288,31 +337,36 @@ def analyze(
     settings = {
         "hidden_layer_sizes": list(hidden_layer_sizes), "activation": activation, "n_members": n_members,
         "max_iter": max_iter, "bootstrap_members": n_members > 1, "test_size": test_size,
-        "conditional": conditional,
+        "conditional": conditional, "cv": cv,
         "n_bootstrap": n_bootstrap, "random_state": random_state, "shallownet": __version__,
     }
     return Analysis(source, str(y.name), settings, X_train, X_test, y_train, y_test, dropped_target, model,
                     accuracy, int(test_rows.sum()), results, notes, timings)
 
 
-def fit_baseline(X, y, model, random_state):
+def fit_baseline(X, y, model, random_state, cv: int = 5):
     """Logistic regression on the network's variables; returns ``(fit, note)``.
 
     Statsmodels inference is attempted first; when the maximum-likelihood estimate does not
-    exist (separation) or fails, the penalised fit alone is returned with a note saying so.
+    exist (separation) or cannot be computed (a singular or nearly singular design, more
+    columns than rows), the penalised fit alone is returned with a note giving the reason, so
+    that a finished network analysis is never lost at this step. (What the penalised fit
+    needs, ``cv`` rows per class, is checked before training: :func:`check_baseline_rows`.)
     """
+    penalised = dict(encoder=model.encoder_, inference=False, random_state=random_state, cv=cv)
     try:
-        return fit_logistic(X, y, encoder=model.encoder_, random_state=random_state), ""
+        return fit_logistic(X, y, encoder=model.encoder_, random_state=random_state, cv=cv), ""
     except SeparationError as exc:
-        fit = fit_logistic(X, y, encoder=model.encoder_, inference=False, random_state=random_state)
-        return fit, (
+        return fit_logistic(X, y, **penalised), (
             "Maximum-likelihood logistic regression does not exist on these data (perfect "
             f"separation): {exc} The comparison uses the penalised logistic regression; "
             "coefficients are shown without standard errors."
         )
-    except LogisticFitError as exc:
-        fit = fit_logistic(X, y, encoder=model.encoder_, inference=False, random_state=random_state)
-        return fit, f"Logistic-regression inference failed ({exc}); the penalised fit is used."
+    except ValueError as exc:  # LogisticFitError, a singular design, p > n
+        return fit_logistic(X, y, **penalised), (
+            f"Logistic-regression inference failed ({exc}); the comparison uses the penalised "
+            "logistic regression, and coefficients are shown without standard errors."
+        )
 
 
 def _information_plane(model: ShallowNetClassifier, X: pd.DataFrame, y: pd.Series, max_iter: int,

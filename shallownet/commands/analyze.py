@@ -27,6 +27,9 @@ def add_table_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--test-size", type=float, default=0.25, help="held-out fraction (default 0.25)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for intervals (default 1000)")
+    p.add_argument("--cv", type=int, default=5,
+                   help="cross-validation folds with which the logistic baseline picks its penalty; "
+                        "every class needs this many complete training rows (default 5)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     add_device_arguments(p)
 
@@ -68,6 +71,8 @@ def check_model_options(args) -> tuple[int, ...]:
         raise UsageError("--members, --epochs and --bootstrap must be positive")
     if not 0 < args.test_size < 1:
         raise UsageError("--test-size must be between 0 and 1")
+    if args.cv < 2:
+        raise UsageError(f"--cv must be an integer >= 2, got {args.cv}")
     return parse_hidden(args.hidden)
 
 
@@ -162,7 +167,8 @@ def run(args: argparse.Namespace) -> int:
         X, y, source=source, hidden_layer_sizes=hidden, activation=args.activation, n_members=args.members,
         max_iter=args.epochs, test_size=args.test_size, categorical=args.categorical,
         conditional=args.conditional, n_bootstrap=args.bootstrap, information_plane=args.information_plane,
-        random_state=args.seed, progress=steps, verbose=not args.quiet, devices=devices_option(args),
+        random_state=args.seed, cv=args.cv, progress=steps, verbose=not args.quiet,
+        devices=devices_option(args),
     )
     analysis.notes[:0] = notes
     write_analysis(analysis, out, force=args.force)

@@ -23,7 +23,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..analysis import fit_baseline, split_table, usable_rows
+    from ..analysis import check_baseline_rows, fit_baseline, split_table, usable_rows
     from ..baselines import compare
     from ..training import ShallowNetClassifier
 
@@ -32,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
     keep = y.notna().to_numpy()
     X, y = X[keep], y[keep]
     X_train, X_test, y_train, y_test = split_table(X, y, args.test_size, args.seed)
+    check_baseline_rows(X_train, y_train, args.cv, y.unique())  # before training, not after it
     model = ShallowNetClassifier(
         hidden_layer_sizes=hidden, activation=args.activation, n_members=args.members, max_iter=args.epochs,
         categorical=args.categorical, missing="drop", constant="drop", random_state=args.seed,
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     ).fit(X_train, y_train)
     tr = usable_rows(model, X_train)
     te = usable_rows(model, X_test)
-    logistic, note = fit_baseline(X_train[tr], y_train[tr], model, args.seed)
+    logistic, note = fit_baseline(X_train[tr], y_train[tr], model, args.seed, args.cv)
     notes += [note] if note else []
     result = compare(model, X_test[te], y_test[te], baseline=logistic, n_bootstrap=args.bootstrap,
                      random_state=args.seed)

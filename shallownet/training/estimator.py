@@ -82,6 +82,18 @@ def check_target(y: Any, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(
             "Unknown label type: `y` holds continuous values. A classifier needs class labels."
         )
+    if arr.dtype == object:
+        kinds = {("number" if isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_))
+                  else type(v).__name__) for v in arr}
+        if len(kinds) > 1:
+            examples = {}
+            for v in arr:
+                examples.setdefault(type(v).__name__, v)
+            raise ValueError(
+                f"`y` mixes label types ({', '.join(f'{k} e.g. {v!r}' for k, v in examples.items())}); "
+                "class labels must all be strings or all be numbers. Convert them first, e.g. "
+                "y.astype(str)."
+            )
     classes, y_index = np.unique(arr, return_inverse=True)
     if len(classes) < 2:
         raise ValueError(

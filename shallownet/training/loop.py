@@ -326,7 +326,7 @@ def _resume(path, template: TrainState, params, stamp: str, max_epochs: int):
     arrays, meta = read_checkpoint(path)
     if meta.get("format") != "shallownet.train":
         raise ValueError(f"`checkpoint` {os.fspath(path)!r} is not a training checkpoint of shallownet.")
-    if meta["fingerprint"] != stamp:
+    if meta.get("fingerprint") != stamp:
         raise ValueError(
             f"`checkpoint` {os.fspath(path)!r} was written by a run with other settings, data, "
             "initial parameters or key; it cannot be resumed by this call. Remove the file or "
@@ -336,7 +336,10 @@ def _resume(path, template: TrainState, params, stamp: str, max_epochs: int):
     leaves, treedef = jax.tree_util.tree_flatten(template._replace(key=None))
     loaded = []
     for i, leaf in enumerate(leaves):
-        a = arrays[f"state_{i}"]
+        a = arrays.get(f"state_{i}")
+        if a is None:
+            raise ValueError(f"`checkpoint` {os.fspath(path)!r} lacks state entry {i}; it is damaged. "
+                             "Remove it to start afresh.")
         if a.shape != leaf.shape or a.dtype != leaf.dtype:
             raise ValueError(
                 f"`checkpoint` {os.fspath(path)!r}: state entry {i} has shape {a.shape} and dtype "

@@ -117,3 +117,64 @@ def test_methods_refuse_a_network_whose_outputs_overflow():
             pytest.fail(f"{name} returned")
     # the weight-based methods read finite weights and stay defined
     assert np.all(np.isfinite(sn.interpret.garson(net).to_frame()["mean"]))
+
+
+# -- item 8: exceptions that escaped unexplained -------------------------------------------
+
+def test_a_target_mixing_numbers_and_strings_is_a_value_error():
+    X, _ = _two_columns(8)
+    y = np.array([1, "a", 2, "b", 1, "a", 2, "b"], dtype=object)
+    with pytest.raises(ValueError, match="mixes label types.*astype"):
+        sn.ShallowNetClassifier(max_iter=2).fit(X, y)
+
+
+def _near_collinear(seed=3, n=40):
+    """The first design of the sweep that made statsmodels raise LinAlgError (three classes,
+    ``b = a + 1e-10 * noise``); the generator walks the sweep's draws to reach it."""
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(size=n)
+    for K in (2, 3):
+        for eps in (1e-4, 1e-6, 1e-8, 1e-10, 1e-12, 1e-13):
+            X = pd.DataFrame({"a": a, "b": a + eps * rng.normal(size=n), "c": rng.uniform(size=n)})
+            y = np.digitize(a + 0.3 * rng.normal(size=n), [0.5] if K == 2 else [0.4, 0.7])
+            if K == 3 and eps == 1e-10:
+                return X, y
+
+
+def test_fit_logistic_on_near_collinear_columns_names_them():
+    from shallownet.baselines import LogisticFitError
+
+    X, y = _near_collinear()
+    with pytest.raises(LogisticFitError, match=r"nearly collinear columns: \['a \(VIF .*'b \(VIF"):
+        sn.baselines.fit_logistic(X, y, cv=2)
+
+
+def test_a_truncated_or_corrupt_checkpoint_is_a_clear_error(tmp_path):
+    from shallownet.checkpoint import read_checkpoint, write_checkpoint
+
+    path = tmp_path / "c.npz"
+    write_checkpoint(path, {"a": np.arange(1000.0)}, {"format": "x"})
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="truncated or damaged.*start afresh"):
+        read_checkpoint(path)
+    flipped = bytearray(data)
+    flipped[200] ^= 0xFF  # inside the array's bytes: the CRC check fails
+    path.write_bytes(bytes(flipped))
+    with pytest.raises(ValueError, match="truncated or damaged"):
+        read_checkpoint(path)
+
+
+def test_a_fitted_pipeline_is_read_through_or_explained():
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+    X, y = _two_columns(30)
+    mlp_args = dict(hidden_layer_sizes=(3,), max_iter=50, random_state=0)
+    plain = make_pipeline(FunctionTransformer(), MLPClassifier(**mlp_args)).fit(X.to_numpy(), y)
+    g = sn.interpret.garson(plain)
+    np.testing.assert_allclose(g.to_frame()["mean"], sn.interpret.garson(plain[-1]).to_frame()["mean"])
+    scaled = make_pipeline(StandardScaler(), MLPClassifier(**mlp_args)).fit(X.to_numpy(), y)
+    with pytest.raises(ValueError, match=r"transforms its inputs \(standardscaler\).*pipe\[-1\].*pipe\[:-1\]\.transform"):
+        sn.interpret.garson(scaled)
