@@ -81,6 +81,15 @@ def read_csv(path: str) -> pd.DataFrame:
     if Path(path).is_dir():
         raise UsageError(f"DATA must be a CSV file; {path} is a folder")
     try:
+        header = pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig", header=None, nrows=1)
+        names = [str(v) for v in header.iloc[0] if pd.notna(v)] if len(header) else []
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            where = "; ".join(f"{n!r} in columns {[i + 1 for i, m in enumerate(names) if m == n]}" for n in twice)
+            raise UsageError(
+                f"{path} has duplicated column names ({where}); pandas would silently rename the "
+                f"later ones ({twice[0]!r} -> '{twice[0]}.1'). Rename them so that each is unique"
+            )
         return pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig")
     except FileNotFoundError:
         raise FileNotFoundError(f"no such file: {path}") from None

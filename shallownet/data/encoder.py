@@ -10,12 +10,17 @@ Policies (each raises a clear error or reports what it did; nothing is silently 
   value falls outside [0, 1]), counted per variable and reported with an
   :class:`OutOfRangeWarning`; :meth:`Encoder.out_of_range` returns the counts.
 * constant columns: ``constant="error"`` (default) raises; ``constant="drop"`` drops the
-  column and reports it (``dropped_columns_`` and a :class:`DataWarning`).
+  column and reports it (``dropped_columns_`` and a :class:`DataWarning`); when such a column
+  takes other values at transform time, a :class:`DataWarning` says the model ignores them.
+* columns overflowing float64 when scaled (``max - min`` infinite), dates, durations, ISO
+  date strings (unless declared categorical) and complex numbers: an error naming the
+  column and the remedy.
 * non-numeric values in a real column: an error naming the column and one bad value.
 """
 
 from __future__ import annotations
 
+import re
 import warnings
 from typing import Any, Sequence
 
@@ -99,6 +104,44 @@ def _looks_numeric_with_garbage(series: pd.Series) -> Any:
     if 0 < len(present) - n_numeric and n_numeric >= 0.9 * len(present):
         return present[converted.isna()].iloc[0]
     return None
+
+
+def _refuse_dates_and_complex(series: pd.Series, name, declared: bool) -> None:
+    """Dates, durations and complex numbers have no encoding here (one-hot encoding them, as
+    their dtype would otherwise lead to, makes one column per distinct value): refuse them,
+    naming the column and the remedy. Date strings (ISO 8601) in a text column are refused
+    unless the column is declared categorical."""
+    dtype = series.dtype
+    present = series.dropna()
+    kind = dtype.kind
+    if kind == "O" and len(present):
+        kinds = set(present.map(type))
+        if kinds <= {pd.Timestamp, np.datetime64} or all(hasattr(v, "isoformat") for v in present):
+            kind = "M"
+        elif kinds <= {complex, np.complex64, np.complex128}:
+            kind = "c"
+        elif not declared and kinds == {str}:
+            iso = r"\d{4}-\d{2}-\d{2}"
+            looks = re.match(iso, present.iloc[0]) is not None and present.str.match(iso).all()
+            if looks and pd.to_datetime(present, errors="coerce", format="ISO8601").notna().all():
+                raise ValueError(
+                    f"Column {name!r} holds dates (e.g. {present.iloc[0]!r}), which would become "
+                    "one enumerated category per distinct date. Convert it to a number (e.g. "
+                    "days since the first date) or to coarser categories (month, weekday), drop "
+                    "it, or declare it categorical=[...] to keep the dates as categories."
+                )
+    if kind in "Mm":
+        what = "durations (timedelta)" if kind == "m" else "dates/times (datetime)"
+        raise ValueError(
+            f"Column {name!r} holds {what}, which shallownet does not encode. Convert it to a "
+            "number first (e.g. (X[col] - X[col].min()).dt.days, or .dt.total_seconds() for "
+            "durations) or to categories (month, weekday), or drop it."
+        )
+    if kind == "c":
+        raise ValueError(
+            f"Column {name!r} holds complex numbers, which shallownet does not encode. Split it "
+            "into two real columns (np.real and np.imag, or abs and angle), or drop it."
+        )
 
 
 class Encoder:
@@ -185,6 +228,7 @@ class Encoder:
 
         variables: list[Variable] = []
         dropped: list[str] = []
+        constants: dict[str, Any] = {}
         col = 0
         for name in frame.columns:
             series = frame[name]
@@ -205,6 +249,7 @@ class Encoder:
                 if hi == lo:
                     if self._drop_constant(name, f"the value {lo!r}"):
                         dropped.append(str(name))
+                        constants[str(name)] = lo
                         continue
                 variables.append(Variable(str(name), "real", (col,), lo, hi))
                 col += 1
@@ -213,6 +258,7 @@ class Encoder:
                 if len(uniq) < 2:
                     if self._drop_constant(name, f"the value {uniq[0]!r}"):
                         dropped.append(str(name))
+                        constants[str(name)] = uniq[0]
                         continue
                 variables.append(Variable(str(name), "binary", (col,), categories=(False, True)))
                 col += 1
@@ -224,6 +270,7 @@ class Encoder:
                 if len(cats) < 2:
                     if self._drop_constant(name, f"the single category {cats[0]!r}"):
                         dropped.append(str(name))
+                        constants[str(name)] = cats[0]
                         continue
                 cats = tuple(c.item() if isinstance(c, np.generic) else c for c in cats)
                 variables.append(
@@ -235,11 +282,13 @@ class Encoder:
         self.variables_ = tuple(variables)
         self.feature_names_in_ = np.asarray([str(c) for c in frame.columns], dtype=object)
         self.dropped_columns_ = dropped
+        self.dropped_constants_ = constants
         self.n_features_out_ = col
         self._is_frame = is_frame
         return self._encode(frame, report=False)
 
     def _infer_kind(self, series, name, declared_cat, declared_real, is_frame) -> str:
+        _refuse_dates_and_complex(series, name, declared=name in declared_cat or name in declared_real)
         if name in declared_real:
             return "real"
         if name in declared_cat:
@@ -304,7 +353,28 @@ class Encoder:
                     stacklevel=4,
                 )
             frame.columns = list(self.feature_names_in_)
+        self._check_dropped_constants(frame)
         return frame[needed]
+
+    def _check_dropped_constants(self, frame: pd.DataFrame) -> None:
+        """Warn when a column dropped as constant in training takes other values now: the
+        model ignores it, whatever it holds."""
+        varying = {}
+        for name, value in getattr(self, "dropped_constants_", {}).items():
+            if name in frame.columns:
+                column = frame[name]
+                other = column.notna() & (column != value)
+                if other.any():
+                    varying[name] = (value, int(other.sum()), column[other].iloc[0])
+        if varying:
+            detail = "; ".join(f"{n!r} was {v!r} in every training row, here {k} row(s) differ "
+                               f"(e.g. {e!r})" for n, (v, k, e) in varying.items())
+            warnings.warn(
+                f"Columns dropped as constant in training vary here, and the model ignores them: "
+                f"{detail}. Refit on data where they vary (or with constant='error' to be told).",
+                DataWarning,
+                stacklevel=4,
+            )
 
     def transform(self, X: Any, report: bool = True) -> np.ndarray:
         """Encode ``X`` with the fitted variables; shape ``(n_samples, n_features_out_)``.
@@ -421,6 +491,7 @@ class Encoder:
             list(feature_names) if feature_names is not None else [v.name for v in variables], dtype=object
         )
         enc.dropped_columns_ = []
+        enc.dropped_constants_ = {}
         enc.n_dropped_rows_ = 0
         enc.n_features_out_ = sum(v.width for v in variables)
         # Arrays get the names x0, x1, ...; any other names came from a DataFrame.

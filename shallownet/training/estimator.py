@@ -25,7 +25,7 @@ from .._validation import (
 from .._progress import ProgressBar
 from ..checkpoint import check_checkpoint
 from ..devices import check_devices
-from ..data.encoder import Encoder
+from ..data.encoder import DataWarning, Encoder
 from ..models.layers import ACTIVATIONS, init_members
 from ..models.network import Network
 from .convergence import Convergence, objective_and_gradient_norm
@@ -100,6 +100,28 @@ def check_target(y: Any, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
             f"`y` has a single class ({classes[0]!r}); a classifier needs at least 2 classes."
         )
     return classes, y_index.astype(np.int32)
+
+
+def _plain(value: Any) -> Any:
+    """A NumPy scalar as the Python scalar (for readable messages)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _check_validation_split(n: int, fraction: float, stratify: np.ndarray | None) -> None:
+    """Refuse an ``early_stopping`` split that leaves too little on either side: at least
+    2 training rows and 1 validation row, and with a stratified split one row of each class
+    on both sides (scikit-learn's message would quote row counts, not the fraction)."""
+    n_val = int(np.ceil(fraction * n))
+    n_train = n - n_val
+    K = 1 if stratify is None else len(np.unique(stratify))
+    if n_train < max(2, K) or n_val < K:
+        raise ValueError(
+            f"early_stopping holds out validation_fraction={fraction:g} of the {n} training rows: "
+            f"{n_val} for validation and {n_train} for training"
+            + (f", but a stratified split needs one row of each of the {K} classes on both sides"
+               if K > 1 else ", but training needs at least 2")
+            + ". Use early_stopping=False on so few rows, or change validation_fraction."
+        )
 
 
 class _ShallowNetBase(BaseEstimator):
@@ -210,6 +232,7 @@ class _ShallowNetBase(BaseEstimator):
         key_init, key_shuffle, key_split = jax.random.split(key, 3)
         X_val = y_val = None
         if self.early_stopping:
+            _check_validation_split(Z.shape[0], p["validation_fraction"], stratify)
             idx = np.arange(Z.shape[0])
             tr, va = train_test_split(
                 idx, test_size=p["validation_fraction"], random_state=int(jax.random.randint(key_split, (), 0, 2**31 - 1)),
@@ -528,17 +551,30 @@ class ShallowNetClassifier(ClassifierMixin, _ShallowNetBase):
         classes, y_index = check_target(y, X.shape[0])
         encoder, Z = self._encode_training(X)
         y_index = y_index[encoder.kept_rows_]
-        classes_kept = np.unique(y_index)
-        if len(classes_kept) < 2:
-            raise ValueError("After dropping rows with missing values, `y` has a single class.")
         K = len(classes)
+        counts = np.bincount(y_index, minlength=K)
+        if np.any(counts == 0):
+            lost = [_plain(classes[k]) for k in np.flatnonzero(counts == 0)]
+            raise ValueError(
+                f"missing='drop' dropped every row of class(es) {lost}: an output unit would be "
+                "kept with no training rows. Fill the missing values of those rows, drop the "
+                "class from `y`, or drop the columns that are missing in them."
+            )
+        thin = [_plain(classes[k]) for k in np.flatnonzero(counts == 1)]
+        if thin:
+            warnings.warn(
+                f"Class(es) {thin} have a single training row: the network cannot learn them "
+                "reliably and no held-out check of them is possible. Add rows of those classes "
+                "or merge them with others.",
+                DataWarning,
+                stacklevel=2,
+            )
         output = self.output
         if output == "auto":
             output = "sigmoid" if K == 2 else "softmax"
         if output == "sigmoid" and K != 2:
             raise ValueError(f"`output='sigmoid'` is for two classes; `y` has {K}. Use 'softmax'.")
         n_out = 1 if output == "sigmoid" else K
-        counts = np.bincount(y_index, minlength=K)
         stratify = y_index if counts[counts > 0].min() >= 2 else None
         params, history, convergence = self._train_members(p, Z, y_index, output, n_out, stratify)
         self.classes_ = classes

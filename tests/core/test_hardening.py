@@ -178,3 +178,67 @@ def test_a_fitted_pipeline_is_read_through_or_explained():
     scaled = make_pipeline(StandardScaler(), MLPClassifier(**mlp_args)).fit(X.to_numpy(), y)
     with pytest.raises(ValueError, match=r"transforms its inputs \(standardscaler\).*pipe\[-1\].*pipe\[:-1\]\.transform"):
         sn.interpret.garson(scaled)
+
+
+# -- item 9: thin data that used to pass silently ------------------------------------------
+
+def test_a_class_with_one_row_is_warned_about_by_name():
+    X, _ = _two_columns(12)
+    y = np.array(["a", "b"] * 5 + ["a", "lonely"])
+    with pytest.warns(sn.data.DataWarning, match=r"\['lonely'\] have a single training row"):
+        sn.ShallowNetClassifier(hidden_layer_sizes=(2,), max_iter=2).fit(X, y)
+
+
+def test_missing_drop_removing_every_row_of_a_class_is_an_error():
+    X, _ = _two_columns(12)
+    y = np.array(["a", "b"] * 5 + ["c", "c"])
+    X.loc[[10, 11], "a"] = np.nan
+    with pytest.raises(ValueError, match=r"dropped every row of class\(es\) \['c'\]"):
+        sn.ShallowNetClassifier(missing="drop", max_iter=2).fit(X, y)
+
+
+def test_early_stopping_on_two_rows_is_an_error_naming_validation_fraction():
+    X, y = _two_columns(2)
+    with pytest.raises(ValueError, match="validation_fraction=0.1 of the 2 training rows"):
+        sn.ShallowNetClassifier(early_stopping=True, max_iter=2).fit(X, [0, 1])
+
+
+def test_a_near_collinear_design_warns_naming_the_columns():
+    from shallownet.baselines.logistic import CollinearityWarning
+
+    rng = np.random.default_rng(0)
+    a = rng.uniform(size=60)
+    X = pd.DataFrame({"a": a, "b": a + 1e-5 * rng.normal(size=60), "c": rng.uniform(size=60)})
+    y = (a + 0.3 * rng.normal(size=60) > 0.5).astype(int)
+    with pytest.warns(CollinearityWarning, match=r"nearly collinear design columns \['a \(VIF.*'b \(VIF"):
+        fit = sn.baselines.fit_logistic(X, y)
+    assert np.max(np.abs(fit.coefficients.params)) > 30  # the huge, meaningless estimates warned of
+
+
+def test_a_dropped_constant_column_varying_at_predict_time_is_reported():
+    X, y = _two_columns(20)
+    X["site"] = "A"
+    with pytest.warns(sn.data.DataWarning, match="Dropped constant column 'site'"):
+        clf = sn.ShallowNetClassifier(hidden_layer_sizes=(2,), constant="drop", max_iter=2).fit(X, y)
+    later = X.assign(site=["A"] * 15 + ["B"] * 5)
+    with pytest.warns(sn.data.DataWarning, match=r"'site' was 'A' in every training row, here 5 row\(s\) differ"):
+        clf.predict(later)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sn.data.DataWarning)
+        clf.predict(X)
+
+
+@pytest.mark.parametrize("column, message", [
+    (pd.date_range("2020-01-01", periods=12), "holds dates/times"),
+    (pd.to_timedelta(np.arange(12), unit="h"), "holds durations"),
+    (np.arange(12) * (1 + 1j), "holds complex numbers"),
+    ([f"2021-03-{d:02d}" for d in range(1, 13)], "holds dates"),
+])
+def test_date_and_complex_columns_are_refused_by_name(column, message):
+    X, y = _two_columns(12)
+    X["when"] = column
+    with pytest.raises(ValueError, match=f"Column 'when' {message}"):
+        sn.data.Encoder().fit(X)
+    # ISO date strings declared categorical are kept as categories, as asked
+    if isinstance(column, list):
+        assert sn.data.Encoder(categorical=["when"]).fit(X).variables_[-1].kind == "enumerated"

@@ -89,3 +89,11 @@ def test_a_folder_as_data_and_a_file_as_out_are_usage_errors(tmp_path, capsys, n
     assert main(["analyze", "--out", str(taken), "--force", *TINY]) == 2
     assert "is not a folder" in capsys.readouterr().err
     assert taken.read_text() == "mine"
+
+
+def test_a_duplicated_csv_header_is_refused_not_renamed(tmp_path, capsys, no_training):
+    path = tmp_path / "dup.csv"
+    path.write_text("a,b,a,y\n1,2,3,p\n4,5,6,q\n")
+    assert main(["compare", str(path), "--target", "y", *TINY]) == 2
+    err = capsys.readouterr().err
+    assert "duplicated column names ('a' in columns [1, 3])" in err and "'a.1'" in err
