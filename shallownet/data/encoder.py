@@ -278,7 +278,7 @@ class Encoder:
                 )
                 col += len(cats)
         if not variables:
-            raise ValueError("No variable is left after dropping constant columns.")
+            raise ValueError(f"No variable is left after dropping the constant columns {dropped}.")
         self.variables_ = tuple(variables)
         self.feature_names_in_ = np.asarray([str(c) for c in frame.columns], dtype=object)
         self.dropped_columns_ = dropped
