@@ -16,8 +16,12 @@ Steps (each timed):
 5. sensitivity: partial derivatives (training rows), grouped permutation importance (test rows),
    a Lek profile of the most influential variable;
 6. baseline: logistic regression on the same variables (statsmodels inference when the
-   maximum-likelihood estimate exists, else a note and the penalised fit only), the held-out
-   comparison with bootstrap intervals, and the per-variable side-by-side ranking;
+   maximum-likelihood estimate exists and can be computed, else a note and the penalised fit
+   only), the held-out comparison with bootstrap intervals, and the per-variable side-by-side
+   ranking. What the baseline needs (``cv`` complete training rows per class, a feasible
+   split) is checked before training; should the baseline or its comparison still fail, the
+   analysis keeps everything else, with ``results["logistic"]`` / ``["comparison"]`` None and
+   a note giving the reason;
 7. information plane (optional): I(X;T) and I(T;Y) per layer over a training run.
 """
 
@@ -314,15 +318,25 @@ def analyze(
         timings["sensitivity"] = time.perf_counter() - t
 
         t = step("baseline")
-        logistic, logistic_note = fit_baseline(Xtr, ytr, model, random_state, cv)
+        # Whatever fails here, the network's analysis is kept: the report says why the
+        # baseline (or its comparison) is missing instead of the run being lost.
+        try:
+            logistic, logistic_note = fit_baseline(Xtr, ytr, model, random_state, cv)
+        except ValueError as exc:
+            logistic, logistic_note = None, f"No logistic-regression baseline: it could not be fitted ({exc})."
         if logistic_note:
             notes.append(logistic_note)
         results["logistic"] = logistic
-        results["comparison"] = compare(model, Xte, yte, baseline=logistic, n_bootstrap=n_bootstrap,
-                                        random_state=random_state)
+        results["comparison"] = None
+        if logistic is not None:
+            try:
+                results["comparison"] = compare(model, Xte, yte, baseline=logistic, n_bootstrap=n_bootstrap,
+                                                random_state=random_state)
+            except ValueError as exc:
+                notes.append(f"No held-out comparison with logistic regression: {exc}")
         analysis = Analysis(source, str(y.name), {}, X_train, X_test, y_train, y_test, dropped_target,
                             model, accuracy, int(test_rows.sum()), results)
-        with_lr = logistic if logistic.coefficients is not None else None
+        with_lr = logistic if logistic is not None and logistic.coefficients is not None else None
         long = side_by_side_importances(analysis)
         signed = ("olden CW",) if (long["method"] == "olden CW").any() else ()
         results["side_by_side"] = side_by_side(long, with_lr, signed=signed)

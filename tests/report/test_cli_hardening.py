@@ -4,6 +4,7 @@ fitted, falls back where only its inference cannot, and explains bad paths.
 Each test reproduces a case of the bad-input sweep that failed on the main branch (a lost run
 after training, a misquoted option, or exit 1 "unexpected error")."""
 
+import html
 import json
 
 import numpy as np
@@ -68,7 +69,16 @@ def test_a_collinear_column_falls_back_to_the_penalised_baseline_with_the_reason
     assert "twice_a" in note and "penalised" in note
 
 
-def test_more_columns_than_rows_still_gives_a_report(tmp_path, capsys):
+def test_more_columns_than_rows_still_gives_a_report(tmp_path, capsys, monkeypatch):
+    """The inference falls back to the penalised fit; and should the held-out comparison fail
+    too (simulated: on real data the checks before training prevent it), the report is still
+    written, saying why that section is missing."""
+    import shallownet.analysis
+
+    def no_comparison(*args, **kwargs):
+        raise ValueError("Class 'p' does not occur in `y_true` (simulated)")
+
+    monkeypatch.setattr(shallownet.analysis, "compare", no_comparison)
     rng = np.random.default_rng(1)
     frame = pd.DataFrame(rng.uniform(size=(16, 14)), columns=[f"v{i}" for i in range(14)])
     frame["y"] = np.where(frame["v0"] > 0.5, "p", "q")
@@ -77,8 +87,10 @@ def test_more_columns_than_rows_still_gives_a_report(tmp_path, capsys):
     out = tmp_path / "rep"
     assert main(["analyze", str(path), "--target", "y", "--out", str(out), "--cv", "2", *TINY]) == 0
     doc = json.loads((out / "results.json").read_text())
-    assert doc["logistic"] is None
+    assert doc["logistic"] is None and doc["comparison"] is None
     assert any("inference failed" in n and "singular" in n for n in doc["notes"])
+    page = html.unescape((out / "index.html").read_text(encoding="utf-8"))
+    assert "No held-out comparison with logistic regression: Class 'p'" in page
 
 
 def test_a_folder_as_data_and_a_file_as_out_are_usage_errors(tmp_path, capsys, no_training):
