@@ -21,7 +21,11 @@ times ``n / (n - 1)`` on the variance (``sqrt(n / (n - 1))`` on the errors). sta
 Failures are explained, not traced: a singular design names the collinear columns;
 (quasi-)complete separation is found by a linear programme before fitting
 (:mod:`shallownet.baselines.separation`) and raises :class:`SeparationError` naming the
-variables and remedies; a Newton fit that does not converge warns with remedies.
+variables and remedies; a Newton fit that does not converge warns with remedies; a nearly
+singular information matrix (statsmodels' ``LinAlgError`` included) raises
+:class:`LogisticFitError` naming the nearly collinear columns; and a fit that "converges" on
+a nearly collinear design (a column's variance inflation factor above :data:`VIF_LIMIT`) or
+to slopes beyond :data:`COEF_LIMIT` warns with a :class:`CollinearityWarning` naming them.
 """
 
 from __future__ import annotations
@@ -314,8 +318,15 @@ def fit_logistic(
     ------
     SeparationError
         When (quasi-)complete separation makes the maximum-likelihood estimates infinite.
+    LogisticFitError
+        When the information matrix is (nearly) singular: no standard errors exist.
     ValueError
         On a singular design (collinear columns) or bad arguments.
+
+    Warns
+    -----
+    CollinearityWarning
+        Nearly collinear design columns, or slopes beyond ``COEF_LIMIT``.
     """
     check_one_of("cov_type", cov_type, COV_TYPES)
     level = check_float("level", level, 0.0, 1.0, open_min=True, open_max=True)

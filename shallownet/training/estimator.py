@@ -463,6 +463,8 @@ class ShallowNetClassifier(ClassifierMixin, _ShallowNetBase):
     encoder_ : Encoder
     n_features_in_ : int
     feature_names_in_ : ndarray of str (only when fitted on a DataFrame)
+        Later DataFrames are matched to these columns by name; a NumPy array is matched by
+        position (and warned about, as scikit-learn does).
     history_ : dict of arrays
         Per-epoch ``train_loss``, ``val_loss``, ``val_accuracy`` (epochs x members).
     loss_curve_ : list of float
