@@ -23,8 +23,12 @@ Steps (each timed):
 5. sensitivity: partial derivatives (training rows), grouped permutation importance (test rows),
    a Lek profile of the most influential variable;
 6. baseline: logistic regression on the same variables (statsmodels inference when the
-   maximum-likelihood estimate exists, else a note and the penalised fit only), the held-out
-   comparison with bootstrap intervals, and the per-variable side-by-side ranking;
+   maximum-likelihood estimate exists and can be computed, else a note and the penalised fit
+   only), the held-out comparison with bootstrap intervals, and the per-variable side-by-side
+   ranking. What the baseline needs (``cv`` complete training rows per class, a feasible
+   split) is checked before training; should the baseline or its comparison still fail, the
+   analysis keeps everything else, with ``results["logistic"]`` / ``["comparison"]`` None and
+   a note giving the reason;
 7. information plane (optional): I(X;T) and I(T;Y) per layer over a training run.
 """
 
@@ -40,7 +44,7 @@ import pandas as pd
 
 from . import __version__
 from .baselines import compare, fit_logistic, side_by_side
-from .baselines.logistic import LogisticFitError, SeparationError
+from .baselines.logistic import SeparationError
 from .devices import check_devices
 from .interpret import (
     expected_influence,
@@ -278,11 +282,54 @@ def missing_summary(model: ShallowNetClassifier, X_train: pd.DataFrame, X_test: 
 
 def split_table(X: pd.DataFrame, y: pd.Series, test_size: float, seed: int, stratify: bool = True):
     """Seeded train/test split, stratified by ``y`` when ``stratify`` and every class has 2 rows
-    (``stratify=False`` for a numeric target)."""
+    (``stratify=False`` for a numeric target).
+
+    Raises a ``ValueError`` naming ``test_size`` when the split would leave fewer held-out
+    (or training) rows than classes, before scikit-learn would (its message quotes the
+    number of rows, not the fraction the user gave)."""
+    import math
+
     from sklearn.model_selection import train_test_split
 
-    stratify = y if stratify and y.value_counts().min() >= 2 else None
+    counts = y.value_counts()
+    stratify = y if stratify and counts.min() >= 2 else None
+    n, K = len(y), len(counts)
+    n_test = math.ceil(test_size * n)
+    if stratify is not None and (n_test < K or n - n_test < K):
+        raise ValueError(
+            f"test_size={test_size:g} (--test-size) of {n} rows holds out {n_test} row(s) and "
+            f"trains on {n - n_test}; a stratified split needs at least one row of each of the "
+            f"{K} classes on both sides. Change test_size or use more rows."
+        )
     return train_test_split(X, y, test_size=test_size, random_state=seed, stratify=stratify)
+
+
+def check_baseline_rows(X_train: pd.DataFrame, y_train: pd.Series, cv: int, classes,
+                        missing: str = "drop") -> None:
+    """Fail fast, before any training, when the logistic baseline cannot be fitted.
+
+    The baseline is fitted on the training rows the network keeps: every row under
+    ``missing="indicator"``, the complete ones otherwise; it picks its penalty by stratified ``cv``-fold cross-validation,
+    so every class needs at least ``cv`` complete training rows (and at least 2 for any
+    cross-validation at all); ``classes`` are all the classes of the table, so that a class
+    whose only rows were held out counts as having none. Raises a ``ValueError`` naming the
+    class and the remedy.
+    """
+    complete = np.ones(len(X_train), bool) if missing == "indicator" else X_train.notna().all(axis=1).to_numpy()
+    counts = y_train[complete].value_counts().reindex(list(classes), fill_value=0)
+    worst, fewest = counts.idxmin(), int(counts.min())
+    if fewest < 2:
+        raise ValueError(
+            f"Class {worst!r} has {fewest} complete training row(s) (no missing value): too few "
+            "for the logistic baseline (and for the network to learn it). Add rows of that "
+            "class, merge it with another, or leave it out."
+        )
+    if fewest < cv:
+        raise ValueError(
+            f"Class {worst!r} has {fewest} complete training row(s), but the logistic baseline "
+            f"chooses its penalty by cv={cv}-fold cross-validation, which needs {cv} rows of "
+            f"every class. Pass cv={fewest} (--cv {fewest}) or fewer, or add rows."
+        )
 
 
 def analyze(
@@ -307,6 +354,7 @@ def analyze(
     n_bootstrap: int = 1000,
     information_plane: bool = False,
     random_state: int = 0,
+    cv: int = 5,
     progress: Callable[[str, int, int], None] | None = None,
     verbose: bool = False,
     devices: str | int = "auto",
@@ -328,6 +376,10 @@ def analyze(
         ``unknown="ignore"`` by default, since the report states the policy and its counts.
     keep : list of str, optional
         Identifier-like columns to keep as variables (the others are dropped, reported).
+    cv : int, default 5
+        Stratified folds with which the logistic baseline chooses its penalty. Every class
+        needs ``cv`` complete training rows; that (and the split) is checked before any
+        training, with a ``ValueError`` saying what to change.
     progress : callable ``(step_name, step_index, n_steps)``, optional
         Called before each step.
     verbose : bool
@@ -368,6 +420,8 @@ def analyze(
         raise ValueError(f"`test_size` must be between 0 and 1. Got {test_size!r}.")
     check_devices(devices)
     keep_columns = keep
+    if isinstance(cv, bool) or not isinstance(cv, (int, np.integer)) or cv < 2:
+        raise ValueError(f"`cv` must be an integer >= 2. Got {cv!r} instead.")
     steps = [s for s in STEPS if information_plane or s != "information plane"]
     timings: dict[str, float] = {}
     results: dict[str, Any] = {}
@@ -387,6 +441,7 @@ def analyze(
     X, id_notes = drop_identifiers(X, keep_columns, declared, na_values)
     notes += id_notes
     X_train, X_test, y_train, y_test = split_table(X, y, test_size, random_state)
+    check_baseline_rows(X_train, y_train, cv, pd.unique(y), missing)
     timings["data"] = time.perf_counter() - t
 
     with warnings.catch_warnings(record=True) as caught:
@@ -444,15 +499,25 @@ def analyze(
         timings["sensitivity"] = time.perf_counter() - t
 
         t = step("baseline")
-        logistic, logistic_note = fit_baseline(Xtr, ytr, model, random_state)
+        # Whatever fails here, the network's analysis is kept: the report says why the
+        # baseline (or its comparison) is missing instead of the run being lost.
+        try:
+            logistic, logistic_note = fit_baseline(Xtr, ytr, model, random_state, cv)
+        except ValueError as exc:
+            logistic, logistic_note = None, f"No logistic-regression baseline: it could not be fitted ({exc})."
         if logistic_note:
             notes.append(logistic_note)
         results["logistic"] = logistic
-        results["comparison"] = compare(model, Xte, yte, baseline=logistic, n_bootstrap=n_bootstrap,
-                                        random_state=random_state)
+        results["comparison"] = None
+        if logistic is not None:
+            try:
+                results["comparison"] = compare(model, Xte, yte, baseline=logistic, n_bootstrap=n_bootstrap,
+                                                random_state=random_state)
+            except ValueError as exc:
+                notes.append(f"No held-out comparison with logistic regression: {exc}")
         analysis = Analysis(source, str(y.name), {}, X_train, X_test, y_train, y_test, dropped_target,
                             model, accuracy, int(test_rows.sum()), results)
-        with_lr = logistic if logistic.coefficients is not None else None
+        with_lr = logistic if logistic is not None and logistic.coefficients is not None else None
         long = side_by_side_importances(analysis)
         signed = ("olden CW",) if (long["method"] == "olden CW").any() else ()
         results["side_by_side"] = side_by_side(long, with_lr, signed=signed)
@@ -467,40 +532,37 @@ def analyze(
     settings = {
         "hidden_layer_sizes": list(hidden_layer_sizes), "activation": activation, "n_members": n_members,
         "max_iter": max_iter, "bootstrap_members": n_members > 1, "test_size": test_size,
-        "conditional": conditional, "missing": missing, "fill": fill, "unknown": unknown,
+        "conditional": conditional, "missing": missing, "fill": fill, "unknown": unknown, "cv": cv,
         "n_bootstrap": n_bootstrap, "random_state": random_state, "shallownet": __version__,
     }
     return Analysis(source, str(y.name), settings, X_train, X_test, y_train, y_test, dropped_target, model,
                     accuracy, int(test_rows.sum()), results, notes, timings, missing_part)
 
 
-def fit_baseline(X, y, model, random_state):
+def fit_baseline(X, y, model, random_state, cv: int = 5):
     """Logistic regression on the network's variables; returns ``(fit, note)``.
 
     Statsmodels inference is attempted first; when the maximum-likelihood estimate does not
-    exist (separation), fails, or the design is singular (for instance the missingness
-    indicators of columns that are always missing together), the penalised fit alone is
-    returned with a note saying so.
+    exist (separation) or cannot be computed (a singular or nearly singular design, for instance
+    the missingness indicators of columns that are always missing together, or more columns
+    than rows), the penalised fit alone is returned with a note giving the reason, so that a
+    finished network analysis is never lost at this step. (What the penalised fit needs, ``cv``
+    rows per class, is checked before training: :func:`check_baseline_rows`.)
     """
+    penalised = dict(encoder=model.encoder_, inference=False, random_state=random_state, cv=cv)
     try:
-        return fit_logistic(X, y, encoder=model.encoder_, random_state=random_state), ""
+        return fit_logistic(X, y, encoder=model.encoder_, random_state=random_state, cv=cv), ""
     except SeparationError as exc:
-        fit = fit_logistic(X, y, encoder=model.encoder_, inference=False, random_state=random_state)
-        return fit, (
+        return fit_logistic(X, y, **penalised), (
             "Maximum-likelihood logistic regression does not exist on these data (perfect "
             f"separation): {exc} The comparison uses the penalised logistic regression; "
             "coefficients are shown without standard errors."
         )
-    except LogisticFitError as exc:
-        fit = fit_logistic(X, y, encoder=model.encoder_, inference=False, random_state=random_state)
-        return fit, f"Logistic-regression inference failed ({exc}); the penalised fit is used."
-    except ValueError as exc:
-        if "design is singular" not in str(exc):
-            raise
-        # e.g. missingness indicators of columns that are always missing together
-        fit = fit_logistic(X, y, encoder=model.encoder_, inference=False, random_state=random_state)
-        return fit, (f"Logistic-regression inference is not possible: {exc} The comparison uses the "
-                     "penalised logistic regression; coefficients are shown without standard errors.")
+    except ValueError as exc:  # LogisticFitError, a singular design, p > n
+        return fit_logistic(X, y, **penalised), (
+            f"Logistic-regression inference failed ({exc}); the comparison uses the penalised "
+            "logistic regression, and coefficients are shown without standard errors."
+        )
 
 
 def _information_plane(model: ShallowNetClassifier, X: pd.DataFrame, y: pd.Series, max_iter: int,

@@ -13,6 +13,8 @@ import hashlib
 import json
 import os
 import tempfile
+import zipfile
+import zlib
 from typing import Any, Iterable
 
 import numpy as np
@@ -44,14 +46,23 @@ def write_checkpoint(path: str | os.PathLike, arrays: dict[str, Any], meta: dict
 def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict]:
     """Read a file written by :func:`write_checkpoint`; returns ``(arrays, meta)``."""
     path = os.fspath(path)
+    remedy = "Remove it (or pass another path) to start afresh."
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {name: data[name] for name in data.files}
-    except (OSError, ValueError) as err:
-        raise ValueError(f"`checkpoint` {path!r} is not a readable shallownet checkpoint: {err}") from err
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
+        raise ValueError(
+            f"`checkpoint` {path!r} is not a readable shallownet checkpoint (truncated or "
+            f"damaged: {type(err).__name__}: {err}). {remedy}"
+        ) from err
     if META_KEY not in arrays:
         raise ValueError(f"`checkpoint` {path!r} has no {META_KEY!r} entry; it is not a shallownet checkpoint.")
-    meta = json.loads(str(arrays.pop(META_KEY)))
+    try:
+        meta = json.loads(str(arrays.pop(META_KEY)))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"`checkpoint` {path!r} has unreadable metadata ({err}). {remedy}") from err
+    if not isinstance(meta, dict):
+        raise ValueError(f"`checkpoint` {path!r} has unreadable metadata. {remedy}")
     return arrays, meta
 
 

@@ -6,17 +6,23 @@ A model file is one ``.npz`` archive (loaded with ``allow_pickle=False``) holdin
 * ``meta.json``: a UTF-8 JSON document stored as a uint8 array, with ``format`` =
   ``"shallownet-model"``, ``version``, the activation, output, classes, variables, the
   encoder's policy state (missing-value policy, fill values, missing categories, unseen
-  categories, tokens: :meth:`Encoder.state_dict`; absent in older files, which load with the
-  policies of their time), the estimator's hyper-parameters (when saved from one), and a
-  SHA-256 of every array so that a tampered file is refused.
+  categories, tokens: :meth:`Encoder.state_dict`), the estimator's hyper-parameters (when
+  saved from one), and ``sha256``: one SHA-256 digest over the canonical JSON of every other
+  metadata field and over every array (:func:`shallownet._modelfile.digest`).
 
-Loading a damaged, tampered or foreign file raises :class:`ModelFileError`; no code is ever
-executed while loading.
+Loading checks the digest before anything is built, then the type of every field and its
+consistency with the others and with the arrays; a damaged, edited or foreign file raises
+:class:`ModelFileError` (a ``ValueError``) naming what is wrong. No code is ever executed while
+loading.
+
+The digest protects against accidental damage and naive edits (a class label, an activation,
+a range or a layer size changed by hand, an array swapped). It is not a signature: anyone can
+edit a file and recompute the digest, so it cannot tell a deliberately re-signed file from a
+genuine one. Load model files from sources you trust.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import zipfile
@@ -26,25 +32,15 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
+from ._modelfile import DIGEST_KEY, ModelFileError, canonical_json, check_meta, digest
 from .data.encoder import Encoder
 from .data.variables import Variable
 from .models.layers import Dense
 from .models.network import Network
 
 FORMAT = "shallownet-model"
-VERSION = 1
-
-
-class ModelFileError(ValueError):
-    """A file is not a shallownet model file, or it is damaged or tampered with."""
-
-
-def _digest(arr: np.ndarray) -> str:
-    h = hashlib.sha256()
-    h.update(str(arr.dtype).encode())
-    h.update(str(arr.shape).encode())
-    h.update(np.ascontiguousarray(arr).tobytes())
-    return h.hexdigest()
+VERSION = 2
+"""Version 2: the digest covers the metadata too (version 1 checked the arrays only)."""
 
 
 def _json_classes(classes: np.ndarray) -> dict:
@@ -125,12 +121,14 @@ def save(model: Any, path: str | os.PathLike, overwrite: bool = False) -> Path:
         "encoder": None if encoder is None else encoder.state_dict(),
         "estimator_params": estimator_params,
         "extra": extra,
-        "sha256": {k: _digest(v) for k, v in arrays.items()},
     }
     try:
-        blob = json.dumps(meta).encode("utf-8")
+        # The digest is taken over the document as it will be read back.
+        meta = json.loads(canonical_json(meta))
     except TypeError as exc:
         raise TypeError(f"The model's metadata cannot be written as JSON: {exc}") from None
+    meta[DIGEST_KEY] = digest(meta, arrays)
+    blob = canonical_json(meta)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as fh:
@@ -140,10 +138,14 @@ def save(model: Any, path: str | os.PathLike, overwrite: bool = False) -> Path:
 
 
 def _read(path: Path) -> tuple[dict, dict]:
+    """The metadata and the arrays of a model file, the digest verified."""
     try:
         with zipfile.ZipFile(path) as zf:
             if zf.testzip() is not None:
                 raise ModelFileError(f"{path} is damaged (a CRC check failed).")
+            odd = [n for n in zf.namelist() if not n.endswith(".npy")]
+            if odd:
+                raise ModelFileError(f"{path} is not a shallownet model file (it holds {odd}).")
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
     except ModelFileError:
@@ -152,22 +154,27 @@ def _read(path: Path) -> tuple[dict, dict]:
         raise ModelFileError(f"{path} is not a readable shallownet model file ({exc}).") from None
     if "meta" not in arrays:
         raise ModelFileError(f"{path} is not a shallownet model file (no metadata).")
+    blob = arrays.pop("meta")
+    if blob.dtype != np.uint8 or blob.ndim != 1:
+        raise ModelFileError(f"{path} has unreadable metadata (not a byte string).")
     try:
-        meta = json.loads(arrays.pop("meta").tobytes().decode("utf-8"))
+        meta = json.loads(blob.tobytes().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelFileError(f"{path} has unreadable metadata ({exc}).") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelFileError(f"{path} is not a shallownet model file.")
     if meta.get("version") != VERSION:
+        hint = (" (version 1 files checked only their arrays; load it with the shallownet that "
+                "wrote it, or refit and save again)" if meta.get("version") == 1 else "")
         raise ModelFileError(
-            f"{path} has format version {meta.get('version')!r}; this shallownet reads version {VERSION}."
+            f"{path} has format version {meta.get('version')!r}; this shallownet reads version "
+            f"{VERSION}{hint}."
         )
-    expected = meta.get("sha256", {})
-    if set(expected) != set(arrays):
-        raise ModelFileError(f"{path} does not hold the arrays its metadata lists.")
-    for k, arr in arrays.items():
-        if _digest(arr) != expected[k]:
-            raise ModelFileError(f"{path}: array {k!r} does not match its checksum (tampered?).")
+    if meta.get(DIGEST_KEY) != digest(meta, arrays):
+        raise ModelFileError(
+            f"{path} does not match its SHA-256 digest: the metadata or an array was changed "
+            "or damaged after it was saved."
+        )
     return meta, arrays
 
 
@@ -176,14 +183,25 @@ def load(path: str | os.PathLike):
 
     Returns a fitted :class:`ShallowNetClassifier` or :class:`ShallowNetRegressor` when one
     was saved, else a :class:`Network`.
-    Raises :class:`ModelFileError` for a damaged, tampered or foreign file.
+
+    The file's SHA-256 digest (over the canonical metadata and every array) is verified
+    before anything is built, then every field is checked; any failure raises
+    :class:`ModelFileError`. The digest catches accidental damage and naive edits; it is not
+    a signature (a deliberate editor can recompute it), so load files from trusted sources.
     """
+    from .training.convergence import Convergence
     from .training.estimator import ShallowNetClassifier, ShallowNetRegressor
 
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"No model file at {path}.")
+    if not path.is_file():
+        raise ModelFileError(f"{path} is not a file.")
     meta, arrays = _read(path)
+    try:
+        estimator = check_meta(meta, arrays)
+    except ModelFileError as exc:
+        raise ModelFileError(f"{path} has inconsistent contents: {exc}.") from None
     try:
         dtype = arrays["W0"].dtype
         params = tuple(
@@ -197,34 +215,32 @@ def load(path: str | os.PathLike):
             if meta["has_encoder"] else None
         )
         net = Network(params, meta["activation"], meta["output"], classes, variables, encoder)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(f"{path} has inconsistent contents ({exc}).") from None
-    if meta["kind"] != "estimator":
-        return net
-    params = dict(meta["estimator_params"])
-    if params.get("optimizer") is None:
-        params["optimizer"] = "adam"
-    if isinstance(params.get("hidden_layer_sizes"), list):
-        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
-    regressor = meta["extra"].get("estimator") == "regressor"
-    model = (ShallowNetRegressor if regressor else ShallowNetClassifier)(**params)
-    model.network_ = net
-    model.encoder_ = encoder
-    if regressor:
-        model.target_mean_ = np.asarray(meta["extra"]["target_mean"])
-        model.target_scale_ = np.asarray(meta["extra"]["target_scale"])
-        model.n_targets_ = len(model.target_mean_)
-        model._single_target = bool(meta["extra"]["single_target"])
-    else:
-        model.classes_ = classes
-    model.n_features_in_ = len(encoder.feature_names_in_)
-    if meta["extra"].get("fitted_on_frame"):
-        model.feature_names_in_ = encoder.feature_names_in_
-    from .training.convergence import Convergence
-
-    convergence = Convergence.from_json(meta["extra"]["convergence"])
+        if estimator is None:
+            return net
+        params = dict(meta["estimator_params"])
+        if params.get("optimizer") is None:
+            params["optimizer"] = "adam"
+        if isinstance(params.get("hidden_layer_sizes"), list):
+            params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+        extra = meta["extra"]
+        model = (ShallowNetRegressor if estimator == "regressor" else ShallowNetClassifier)(**params)
+        model.network_ = net
+        model.encoder_ = encoder
+        if estimator == "regressor":
+            model.target_mean_ = np.asarray(extra["target_mean"])
+            model.target_scale_ = np.asarray(extra["target_scale"])
+            model.n_targets_ = len(model.target_mean_)
+            model._single_target = bool(extra["single_target"])
+        else:
+            model.classes_ = classes
+        model.n_features_in_ = len(encoder.feature_names_in_)
+        if extra["fitted_on_frame"]:
+            model.feature_names_in_ = encoder.feature_names_in_
+        convergence = Convergence.from_json(extra["convergence"])
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise ModelFileError(f"{path} has inconsistent contents ({type(exc).__name__}: {exc}).") from None
     model.convergence_, model.optimizer_ = convergence, convergence.optimizer
     model.n_iter_, model.converged_ = convergence.n_iter, convergence.converged
     model.objective_, model.grad_norm_ = convergence.objective, convergence.grad_norm
-    model.loss_curve_ = meta["extra"].get("loss_curve", [])
+    model.loss_curve_ = extra["loss_curve"]
     return model

@@ -17,7 +17,7 @@ from .coefficients import CoefficientTable
 from .compare import ComparisonResult, compare, compare_cv, compare_probabilities
 from .identity import network_as_logistic
 from .linear import LinearFit, fit_linear
-from .logistic import LogisticFit, LogisticFitError, SeparationError, fit_logistic
+from .logistic import CollinearityWarning, LogisticFit, LogisticFitError, SeparationError, fit_logistic
 from .metrics import METRICS, calibration_table, evaluate
 from .paired_tests import PairedTest, delong, mcnemar
 from .regression_compare import RegressionComparison, compare_predictions, compare_regression
@@ -34,6 +34,7 @@ __all__ = [
     "CoefficientTable",
     "SeparationError",
     "LogisticFitError",
+    "CollinearityWarning",
     "network_as_logistic",
     "compare",
     "compare_cv",

@@ -116,6 +116,12 @@ class CoefficientTable(Result):
         ci = self.conf_int()
         se, z, pv = self.bse, self.zvalues, self.pvalues
         rows = []
+        # exp of a huge coefficient is inf; fit_logistic warns about such coefficients by name.
+        with np.errstate(over="ignore"):
+            self._rows(rows, scale, ci, se, z, pv)
+        return pd.DataFrame(rows)
+
+    def _rows(self, rows, scale, ci, se, z, pv) -> None:
         for c, label in enumerate(self.contrasts):
             for j, (name, owner) in enumerate(zip(self.design.names, self.design.owners)):
                 s = units[j]
@@ -140,4 +146,3 @@ class CoefficientTable(Result):
                         "or_per_unit_high": np.exp(hi / s),
                     }
                 )
-        return pd.DataFrame(rows)

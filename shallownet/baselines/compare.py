@@ -14,6 +14,8 @@ training cases, so that spread understates the variance too). See
 
 from __future__ import annotations
 
+import warnings
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -234,7 +236,17 @@ def compare_probabilities(
     correct_b = proba_b.argmax(axis=1) == y_index
     tests: dict[str, PairedTest] = {"mcnemar": mcnemar(correct_a, correct_b)}
     if K == 2:
-        tests["delong"] = delong(y_index == 1, proba_a[:, 1], proba_b[:, 1], level=level)
+        n_pos = int(np.sum(y_index == 1))
+        if min(n_pos, n - n_pos) >= 2:
+            tests["delong"] = delong(y_index == 1, proba_a[:, 1], proba_b[:, 1], level=level)
+        else:
+            warnings.warn(
+                f"DeLong's test of the AUC difference is left out: the {n} cases hold {n_pos} of "
+                f"class {classes[1]!r} and {n - n_pos} of class {classes[0]!r}; it needs at least "
+                "2 of each (hold out more rows).",
+                UserWarning,
+                stacklevel=2,
+            )
     return ComparisonResult(
         names=names,
         classes=np.asarray(classes),

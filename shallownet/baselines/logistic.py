@@ -21,7 +21,11 @@ times ``n / (n - 1)`` on the variance (``sqrt(n / (n - 1))`` on the errors). sta
 Failures are explained, not traced: a singular design names the collinear columns;
 (quasi-)complete separation is found by a linear programme before fitting
 (:mod:`shallownet.baselines.separation`) and raises :class:`SeparationError` naming the
-variables and remedies; a Newton fit that does not converge warns with remedies.
+variables and remedies; a Newton fit that does not converge warns with remedies; a nearly
+singular information matrix (statsmodels' ``LinAlgError`` included) raises
+:class:`LogisticFitError` naming the nearly collinear columns; and a fit that "converges" on
+a nearly collinear design (a column's variance inflation factor above :data:`VIF_LIMIT`) or
+to slopes beyond :data:`COEF_LIMIT` warns with a :class:`CollinearityWarning` naming them.
 """
 
 from __future__ import annotations
@@ -54,6 +58,41 @@ class SeparationError(ValueError):
 
 class LogisticFitError(ValueError):
     """The maximum-likelihood fit gave no usable covariance (near-singular information)."""
+
+
+class CollinearityWarning(UserWarning):
+    """Design columns are nearly collinear, or a coefficient is implausibly large: the
+    maximum-likelihood estimates of those columns are unreliable; the message names them."""
+
+
+VIF_LIMIT = 1e4
+"""A design column whose variance inflation factor ``1 / (1 - R_j^2)`` exceeds this is
+reported as nearly collinear (R_j^2 of the column regressed on the others above 0.9999)."""
+
+COEF_LIMIT = 30.0
+"""A slope beyond this on the [0, 1] scale (an odds ratio of e^30 ~ 1e13 across a variable's
+training range) is reported as implausible (near-collinearity or near-separation)."""
+
+
+def variance_inflation(D: np.ndarray) -> np.ndarray:
+    """Variance inflation factors of the non-constant design columns, ``diag(R^-1)`` with
+    ``R`` their correlation matrix (1 for a single column; inf for an exact dependence)."""
+    X = D[:, 1:]
+    if X.shape[1] < 2:
+        return np.ones(X.shape[1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        R = np.corrcoef(X, rowvar=False)
+    if not np.all(np.isfinite(R)):
+        return np.full(X.shape[1], np.inf)
+    try:
+        return np.abs(np.diag(np.linalg.inv(R)))
+    except np.linalg.LinAlgError:
+        return np.full(X.shape[1], np.inf)
+
+
+def _collinear_columns(D: np.ndarray, names) -> list[str]:
+    vif = variance_inflation(D)
+    return [f"{names[j + 1]} (VIF {v:.3g})" for j, v in enumerate(vif) if v > VIF_LIMIT]
 
 
 @dataclass(frozen=True, eq=False)
@@ -286,8 +325,15 @@ def fit_logistic(
     ------
     SeparationError
         When (quasi-)complete separation makes the maximum-likelihood estimates infinite.
+    LogisticFitError
+        When the information matrix is (nearly) singular: no standard errors exist.
     ValueError
         On a singular design (collinear columns) or bad arguments.
+
+    Warns
+    -----
+    CollinearityWarning
+        Nearly collinear design columns, or slopes beyond ``COEF_LIMIT``.
     """
     check_one_of("cov_type", cov_type, COV_TYPES)
     level = check_float("level", level, 0.0, 1.0, open_min=True, open_max=True)
@@ -342,16 +388,36 @@ def fit_logistic(
             marginal_effects=None, **common,
         )
 
-    result, converged = _statsmodels_fit(D, y_index, K, cov_type, max_iter)
-    n = len(y_index)
-    factor = n / (n - 1) if cov_type == "stata" else 1.0
-    params = np.asarray(result.params, dtype=float).reshape(design.n_columns, K - 1, order="F")
-    cov = np.asarray(result.cov_params(), dtype=float) * factor
+    collinear = _collinear_columns(D, design.names)
+    singular = (
+        "The information matrix is (nearly) singular, so standard errors cannot be computed"
+        + (f"; nearly collinear columns: {collinear}" if collinear else "")
+        + ". Look for near-collinear variables or categories with very few rows, and drop or "
+        "merge them; or use inference=False for prediction only."
+    )
+    try:
+        result, converged = _statsmodels_fit(D, y_index, K, cov_type, max_iter)
+        n = len(y_index)
+        factor = n / (n - 1) if cov_type == "stata" else 1.0
+        params = np.asarray(result.params, dtype=float).reshape(design.n_columns, K - 1, order="F")
+        cov = np.asarray(result.cov_params(), dtype=float) * factor
+    except np.linalg.LinAlgError:
+        raise LogisticFitError(singular) from None
     if not np.all(np.isfinite(cov)) or np.any(np.diag(cov) <= 0):
-        raise LogisticFitError(
-            "The information matrix is (nearly) singular, so standard errors cannot be "
-            "computed. Look for near-collinear variables or categories with very few rows, and "
-            "drop or merge them; or use inference=False for prediction only."
+        raise LogisticFitError(singular)
+    huge = sorted({design.names[j] for j in range(1, design.n_columns)
+                   if np.any(np.abs(params[j]) > COEF_LIMIT)})
+    if collinear or huge:
+        warnings.warn(
+            "The maximum-likelihood coefficients are unreliable: "
+            + (f"nearly collinear design columns {collinear}" if collinear else "")
+            + ("; " if collinear and huge else "")
+            + (f"coefficients beyond +-{COEF_LIMIT:g} on the [0, 1] scale (odds ratios beyond "
+               f"1e13, possibly infinite) for {huge}" if huge else "")
+            + ". Drop one of each group of near-duplicate variables, merge rare categories, or "
+            "rely on the penalised fit (inference=False).",
+            CollinearityWarning,
+            stacklevel=2,
         )
     if not converged:
         warnings.warn(
@@ -364,13 +430,17 @@ def fit_logistic(
             stacklevel=2,
         )
     table = CoefficientTable(design, classes, params, cov, cov_type, level, n)
+    try:
+        effects = _marginal_effects(result, design, classes, level, np.sqrt(factor))
+    except np.linalg.LinAlgError:
+        raise LogisticFitError(singular) from None
     return LogisticFit(
         coefficients=table,
         llf=float(result.llf),
         llnull=float(result.llnull),
         df_model=int(round(result.df_model)),
         converged=converged,
-        marginal_effects=_marginal_effects(result, design, classes, level, np.sqrt(factor)),
+        marginal_effects=effects,
         statsmodels_result=result,
         **common,
     )

@@ -50,6 +50,9 @@ def add_table_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--test-size", type=float, default=0.25, help="held-out fraction (default 0.25)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for intervals (default 1000)")
+    p.add_argument("--cv", type=int, default=5,
+                   help="cross-validation folds with which the logistic baseline picks its penalty; "
+                        "every class needs this many complete training rows (default 5)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     add_device_arguments(p)
 
@@ -92,6 +95,8 @@ def check_model_options(args) -> tuple[int, ...]:
         raise UsageError("--members, --max-iter and --bootstrap must be positive")
     if not 0 < args.test_size < 1:
         raise UsageError("--test-size must be between 0 and 1")
+    if args.cv < 2:
+        raise UsageError(f"--cv must be an integer >= 2, got {args.cv}")
     return parse_hidden(args.hidden)
 
 
@@ -100,6 +105,15 @@ def read_csv(path: str) -> pd.DataFrame:
     if Path(path).is_dir():
         raise UsageError(f"DATA must be a CSV file; {path} is a folder")
     try:
+        header = pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig", header=None, nrows=1)
+        names = [str(v) for v in header.iloc[0] if pd.notna(v)] if len(header) else []
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            where = "; ".join(f"{n!r} in columns {[i + 1 for i, m in enumerate(names) if m == n]}" for n in twice)
+            raise UsageError(
+                f"{path} has duplicated column names ({where}); pandas would silently rename the "
+                f"later ones ({twice[0]!r} -> '{twice[0]}.1'). Rename them so that each is unique"
+            )
         # Text tokens ('NA', '?', ...) are read by the encoder (counted, reported, configurable
         # with --na-values); pandas turns only empty cells into NaN here.
         return pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig", keep_default_na=False,
@@ -211,8 +225,8 @@ def run(args: argparse.Namespace) -> int:
         max_iter=args.max_iter, optimizer=args.optimizer, test_size=args.test_size, categorical=args.categorical,
         **encoding_options(args),
         conditional=args.conditional, n_bootstrap=args.bootstrap, information_plane=args.information_plane,
-        random_state=args.seed, progress=steps, verbose=not args.quiet, devices=devices_option(args),
-        task=args.task,
+        random_state=args.seed, cv=args.cv, progress=steps, verbose=not args.quiet,
+        devices=devices_option(args), task=args.task,
     )
     analysis.notes[:0] = notes
     write_analysis(analysis, out, force=args.force)

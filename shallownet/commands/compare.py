@@ -26,7 +26,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..analysis import drop_identifiers, fit_baseline, split_table, unseen_rows, usable_rows
+    from ..analysis import check_baseline_rows, drop_identifiers, fit_baseline, split_table, unseen_rows, usable_rows
     from ..baselines import compare
     from ..training import ShallowNetClassifier
 
@@ -43,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
                                    options["na_values"])
     notes += id_notes
     X_train, X_test, y_train, y_test = split_table(X, y, args.test_size, args.seed)
+    check_baseline_rows(X_train, y_train, args.cv, y.unique(), args.missing)  # before training, not after it
     model = ShallowNetClassifier(
         hidden_layer_sizes=hidden, activation=args.activation, n_members=args.members, max_iter=args.max_iter,
         optimizer=args.optimizer, categorical=args.categorical, constant="drop", random_state=args.seed,
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     if (unseen_rows(model, X_test) & te).any():
         notes.append(f"{int((unseen_rows(model, X_test) & te).sum())} test rows with a category not seen in "
                      "training were scored with that variable as an all-zero one-hot row.")
-    logistic, note = fit_baseline(X_train[tr], y_train[tr], model, args.seed)
+    logistic, note = fit_baseline(X_train[tr], y_train[tr], model, args.seed, args.cv)
     notes += [note] if note else []
     result = compare(model, X_test[te], y_test[te], baseline=logistic, n_bootstrap=args.bootstrap,
                      random_state=args.seed)

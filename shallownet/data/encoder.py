@@ -20,15 +20,20 @@ Policies (each raises a clear error or reports what it did; nothing is silently 
   value falls outside [0, 1]), counted per variable and reported with an
   :class:`OutOfRangeWarning`; :meth:`Encoder.out_of_range` returns the counts.
 * constant columns: ``constant="error"`` (default) raises; ``constant="drop"`` drops the
-  column and reports it (``dropped_columns_`` and a :class:`DataWarning`).
+  column and reports it (``dropped_columns_`` and a :class:`DataWarning`); when such a column
+  takes other values at transform time, a :class:`DataWarning` says the model ignores them.
 * non-numeric values in a real column, or a text column numeric apart from a few values: an
   error naming the column, the offending values with their counts, and the fixes.
+* columns overflowing float64 when scaled (``max - min`` infinite), dates, durations, ISO
+  date strings (unless declared categorical) and complex numbers: an error naming the
+  column and the remedy.
 * identifier-like columns (:func:`shallownet.data.screening.identifier_reason`): a
   :class:`DataWarning`; they are still encoded (the command line drops them).
 """
 
 from __future__ import annotations
 
+import re
 import warnings
 from typing import Any, Sequence
 
@@ -111,6 +116,44 @@ def _numeric_or_raise(series: pd.Series, name: str) -> np.ndarray:
         counts = bad.astype(str).value_counts()
         raise ValueError(offending_message(name, {str(k): int(n) for k, n in counts.items()}, True))
     return converted.to_numpy(dtype=float)
+
+
+def _refuse_dates_and_complex(series: pd.Series, name, declared: bool) -> None:
+    """Dates, durations and complex numbers have no encoding here (one-hot encoding them, as
+    their dtype would otherwise lead to, makes one column per distinct value): refuse them,
+    naming the column and the remedy. Date strings (ISO 8601) in a text column are refused
+    unless the column is declared categorical."""
+    dtype = series.dtype
+    present = series.dropna()
+    kind = dtype.kind
+    if kind == "O" and len(present):
+        kinds = set(present.map(type))
+        if kinds <= {pd.Timestamp, np.datetime64} or all(hasattr(v, "isoformat") for v in present):
+            kind = "M"
+        elif kinds <= {complex, np.complex64, np.complex128}:
+            kind = "c"
+        elif not declared and kinds == {str}:
+            iso = r"\d{4}-\d{2}-\d{2}"
+            looks = re.match(iso, present.iloc[0]) is not None and present.str.match(iso).all()
+            if looks and pd.to_datetime(present, errors="coerce", format="ISO8601").notna().all():
+                raise ValueError(
+                    f"Column {name!r} holds dates (e.g. {present.iloc[0]!r}), which would become "
+                    "one enumerated category per distinct date. Convert it to a number (e.g. "
+                    "days since the first date) or to coarser categories (month, weekday), drop "
+                    "it, or declare it categorical=[...] to keep the dates as categories."
+                )
+    if kind in "Mm":
+        what = "durations (timedelta)" if kind == "m" else "dates/times (datetime)"
+        raise ValueError(
+            f"Column {name!r} holds {what}, which shallownet does not encode. Convert it to a "
+            "number first (e.g. (X[col] - X[col].min()).dt.days, or .dt.total_seconds() for "
+            "durations) or to categories (month, weekday), or drop it."
+        )
+    if kind == "c":
+        raise ValueError(
+            f"Column {name!r} holds complex numbers, which shallownet does not encode. Split it "
+            "into two real columns (np.real and np.imag, or abs and angle), or drop it."
+        )
 
 
 class Encoder:
@@ -232,6 +275,7 @@ class Encoder:
         fills: dict[str, float] = {}
         missing_cats: dict[str, Any] = {}
         identifiers: dict[str, str] = {}
+        constants: dict[str, Any] = {}
         col = 0
         for name in frame.columns:
             series = frame[name]
@@ -255,9 +299,18 @@ class Encoder:
                 lo, hi = float(present.min()), float(present.max())
                 if not (np.isfinite(lo) and np.isfinite(hi)):
                     raise ValueError(f"Column {name!r} contains infinite values.")
+                with np.errstate(over="ignore"):
+                    width = hi - lo
+                if not np.isfinite(width):
+                    raise ValueError(
+                        f"Column {name!r} spans [{lo:g}, {hi:g}]: its range max - min overflows "
+                        "float64, so it cannot be scaled to [0, 1]. Rescale the column (e.g. "
+                        "divide it by 1e300, or take a logarithm) before fitting."
+                    )
                 if hi == lo:
                     if self._drop_constant(name, f"the value {lo!r}{absent}"):
                         dropped.append(str(name))
+                        constants[str(name)] = lo
                         continue
                 fill = None
                 if self.missing == "indicator":
@@ -271,6 +324,7 @@ class Encoder:
                 if len(uniq) < 2:
                     if self._drop_constant(name, f"the value {uniq[0]!r}"):
                         dropped.append(str(name))
+                        constants[str(name)] = uniq[0]
                         continue
                 variables.append(Variable(str(name), "binary", (col,), categories=(False, True)))
                 col += 1
@@ -293,16 +347,18 @@ class Encoder:
                 if len(cats) < 2:
                     if self._drop_constant(name, f"the single category {cats[0]!r}"):
                         dropped.append(str(name))
+                        constants[str(name)] = cats[0]
                         continue
                 variables.append(
                     Variable(str(name), "enumerated", tuple(range(col, col + len(cats))), categories=tuple(cats))
                 )
                 col += len(cats)
         if not variables:
-            raise ValueError("No variable is left after dropping constant columns.")
+            raise ValueError(f"No variable is left after dropping the constant columns {dropped}.")
         self.variables_ = tuple(variables)
         self.feature_names_in_ = np.asarray([str(c) for c in frame.columns], dtype=object)
         self.dropped_columns_ = dropped
+        self.dropped_constants_ = constants
         self.n_features_out_ = col
         self.fill_values_ = fills
         self.missing_categories_ = missing_cats
@@ -312,6 +368,7 @@ class Encoder:
 
     def _infer_kind(self, series, name, declared_cat, declared_real, is_frame) -> tuple[str, Any]:
         """``(kind, values)``: the variable's kind and, for a real one, its float values."""
+        _refuse_dates_and_complex(series, name, declared=name in declared_cat or name in declared_real)
         if name in declared_real:
             return "real", _numeric_or_raise(series, str(name))
         if name in declared_cat:
@@ -370,8 +427,37 @@ class Encoder:
                 raise ValueError(
                     f"`X` has {frame.shape[1]} columns, but the model was fitted on {n_in}."
                 )
+            if self._is_frame:
+                warnings.warn(
+                    "X does not have valid feature names, but the model was fitted with feature "
+                    f"names; its columns are taken by position as {list(self.feature_names_in_)}. "
+                    "Pass a DataFrame with these column names to match them by name.",
+                    UserWarning,
+                    stacklevel=4,
+                )
             frame.columns = list(self.feature_names_in_)
+        self._check_dropped_constants(frame)
         return replace_tokens(frame[needed], getattr(self, "_na_values", check_na_values(None)))
+
+    def _check_dropped_constants(self, frame: pd.DataFrame) -> None:
+        """Warn when a column dropped as constant in training takes other values now: the
+        model ignores it, whatever it holds."""
+        varying = {}
+        for name, value in getattr(self, "dropped_constants_", {}).items():
+            if name in frame.columns:
+                column = frame[name]
+                other = column.notna() & (column != value)
+                if other.any():
+                    varying[name] = (value, int(other.sum()), column[other].iloc[0])
+        if varying:
+            detail = "; ".join(f"{n!r} was {v!r} in every training row, here {k} row(s) differ "
+                               f"(e.g. {e!r})" for n, (v, k, e) in varying.items())
+            warnings.warn(
+                f"Columns dropped as constant in training vary here, and the model ignores them: "
+                f"{detail}. Refit on data where they vary (or with constant='error' to be told).",
+                DataWarning,
+                stacklevel=4,
+            )
 
     def transform(self, X: Any, report: bool = True) -> np.ndarray:
         """Encode ``X`` with the fitted variables; shape ``(n_samples, n_features_out_)``.
@@ -608,7 +694,9 @@ class Encoder:
         enc.missing_tokens_ = {}
         enc.identifier_columns_ = {}
         enc.dropped_columns_ = []
+        enc.dropped_constants_ = {}
         enc.n_dropped_rows_ = 0
         enc.n_features_out_ = sum(v.width for v in variables)
-        enc._is_frame = True
+        # Arrays get the names x0, x1, ...; any other names came from a DataFrame.
+        enc._is_frame = list(enc.feature_names_in_) != [f"x{i}" for i in range(len(enc.feature_names_in_))]
         return enc

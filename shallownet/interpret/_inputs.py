@@ -70,7 +70,20 @@ def encode(net: Network, X: Any, encoded: bool, name: str = "X") -> np.ndarray:
             arr = net.encode(X)
     if arr.shape[0] == 0:
         raise ValueError(f"`{name}` has no rows.")
-    return np.asarray(arr, dtype=network_dtype(net))
+    arr = np.asarray(arr, dtype=network_dtype(net))
+    check_outputs(net, arr)
+    return arr
+
+
+OUTPUT_CHECK_ROWS = 65536
+"""Rows per forward pass of :func:`check_outputs` (memory ``M * rows * n_out`` numbers)."""
+
+
+def check_outputs(net: Network, x: np.ndarray) -> None:
+    """One forward pass over the encoded cases ``x``, in chunks, refusing NaN or infinite
+    outputs (:meth:`Network.refuse_non_finite`) before any method computes from them."""
+    for start in range(0, x.shape[0], OUTPUT_CHECK_ROWS):
+        net.member_proba(x[start:start + OUTPUT_CHECK_ROWS], encoded=True)
 
 
 def _check_discrete_columns(variables: Sequence[Variable], arr: np.ndarray, name: str) -> None:

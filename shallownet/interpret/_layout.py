@@ -257,6 +257,9 @@ def network_of(model: Any, min_hidden: int = 0, what: str = "This method") -> Ne
             f"{len(net.hidden_sizes)} (hidden sizes {net.hidden_sizes})."
         )
     Layout.of(net)  # validates the column order early
+    for i, layer in enumerate(net.params):
+        if not (np.all(np.isfinite(np.asarray(layer.W))) and np.all(np.isfinite(np.asarray(layer.b)))):
+            raise ValueError(f"{what} needs finite weights; layer {i} of this network holds NaN or infinite values.")
     return net
 
 

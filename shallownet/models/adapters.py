@@ -26,7 +26,10 @@ def as_network(model: Any) -> Network:
     if isinstance(net, Network):
         return net
     from sklearn.neural_network import MLPClassifier, MLPRegressor
+    from sklearn.pipeline import Pipeline
 
+    if isinstance(model, Pipeline):
+        return _from_pipeline(model)
     if isinstance(model, MLPClassifier):
         return _from_sklearn_mlp(model)
     if isinstance(model, MLPRegressor):
@@ -40,6 +43,36 @@ def as_network(model: Any) -> Network:
         "ShallowNetRegressor, or a fitted scikit-learn MLPClassifier or MLPRegressor. "
         f"Got {type(model).__name__}."
     )
+
+
+def _identity_like(step) -> bool:
+    """A pipeline step that passes its input through unchanged."""
+    from sklearn.preprocessing import FunctionTransformer
+
+    if step is None or (isinstance(step, str) and step == "passthrough"):
+        return True
+    return (isinstance(step, FunctionTransformer) and step.func is None
+            and step.inverse_func is None)
+
+
+def _from_pipeline(pipe) -> Network:
+    """The final step of a fitted scikit-learn ``Pipeline`` whose other steps pass inputs
+    through unchanged; any real preprocessing is refused with how to unwrap it (the network's
+    inputs are the preprocessed columns, which the view cannot re-create from raw data)."""
+    steps = pipe.steps
+    final = steps[-1][1]
+    before = [name for name, step in steps[:-1] if not _identity_like(step)]
+    if before:
+        raise ValueError(
+            f"This Pipeline transforms its inputs ({', '.join(before)}) before its final step "
+            f"{steps[-1][0]!r}, so the network sees other columns than the data. Unwrap it: pass "
+            "the fitted final step, pipe[-1], with inputs transformed by the fitted steps before "
+            "it, pipe[:-1].transform(X) (or fit a ShallowNetClassifier, whose own encoder does "
+            "the scaling)."
+        )
+    if final is None or (isinstance(final, str) and final == "passthrough"):
+        raise TypeError("This Pipeline ends with 'passthrough'; it holds no network.")
+    return as_network(final)
 
 
 def _from_sklearn_mlp(mlp) -> Network:

@@ -261,7 +261,7 @@ class Network:
         else:
             rows = row_mesh(devices)
             params, x = replicate(self.params, rows), shard_rows(x, rows)
-        return to_host(member_probabilities(params, x, self.activation, self.output))[:, :n]
+        return self.refuse_non_finite(to_host(member_probabilities(params, x, self.activation, self.output))[:, :n])
 
     def predict_proba(self, X: Any, encoded: bool = False, devices: str | int = "auto") -> np.ndarray:
         """Ensemble probabilities (mean over members), shape ``(N, K)``; ``devices`` as in
@@ -283,4 +283,24 @@ class Network:
         """Every layer's output for every member: arrays ``(M, N, width)``, output layer last."""
         x = self._as_input(X, encoded)
         outs = member_layer_outputs(self.params, x, self.activation, self.output)
-        return [to_host(o) for o in outs]
+        return [self.refuse_non_finite(to_host(o)) for o in outs]
+
+    def refuse_non_finite(self, values: np.ndarray) -> np.ndarray:
+        """Return ``values`` (member axis first) if every entry is finite; else raise a
+        ``ValueError`` naming the members whose outputs are NaN or infinite.
+
+        Weights near the float32 limit (|w| ~ 1e38) make a forward pass overflow to
+        infinity and the probabilities NaN; every method that reads the network's outputs
+        checks them here rather than returning figures computed from NaN."""
+        bad = ~np.isfinite(values).reshape(values.shape[0], -1).all(axis=1)
+        if bad.any():
+            dtype = np.dtype(self.params[0].W.dtype).name
+            largest = max(float(np.max(np.abs(W))) for W in self.weights())
+            raise ValueError(
+                f"The network's outputs are NaN or infinite for member(s) "
+                f"{np.flatnonzero(bad).tolist()} (largest |weight| {largest:.3g}): its weights "
+                f"are too large for {dtype} arithmetic, so its probabilities, influences and "
+                "sensitivities cannot be computed. Refit with a larger alpha or smaller "
+                "learning_rate, or rescale the weights."
+            )
+        return values

@@ -97,7 +97,7 @@ RESULTS_SCHEMA: dict = {
             },
         },
         "comparison": {
-            "type": "object",
+            "type": ["object", "null"],
             "required": ["n", "metrics"],
             "properties": {
                 "n": {"type": "integer"},
@@ -133,7 +133,18 @@ def findings(a) -> list[str]:
 
         return regression_findings(a)
     out = []
-    comp = a.results["comparison"].to_frame().set_index("metric")
+    comparison = a.results["comparison"]
+    if comparison is not None:
+        out.append(_accuracy_finding(a, comparison))
+    else:
+        out.append(f"On {a.n_test_complete} held-out cases the network classifies {a.test_accuracy:.1%} "
+                   "correctly; there is no comparison with logistic regression (see the notes).")
+    out += _variable_findings(a)
+    return out
+
+
+def _accuracy_finding(a, comparison) -> str:
+    comp = comparison.to_frame().set_index("metric")
     acc = comp.loc["accuracy"]
     text = (f"On {a.n_test_complete} held-out cases the network classifies {acc['network']:.1%} correctly "
             f"and logistic regression {acc['logistic']:.1%}")
@@ -144,7 +155,11 @@ def findings(a) -> list[str]:
                  f"{acc['diff_high']:+.1%}).")
         if acc["diff_low"] <= 0 <= acc["diff_high"]:
             text += " The interval includes zero: the data do not show either model to be more accurate."
-    out.append(text)
+    return text
+
+
+def _variable_findings(a) -> list[str]:
+    out = []
     table = a.variable_table().sort_values("expected", ascending=False)
     top = table.iloc[0]
     ei = a.results["expected"].to_frame().set_index("variable")
@@ -364,18 +379,22 @@ def build_report(a) -> Report:
 
     sec = rep.section("Comparison with logistic regression")
     comp = r["comparison"]
-    sec.text(comp.summary().split("\n")[2] if len(comp.summary().split("\n")) > 2 else "")
-    sec.table("comparison", comp.to_frame(), "Held-out metrics with 95% paired bootstrap intervals of the difference.")
-    sec.figure("metrics", _figure(plot_metrics, comp, kind="difference"), "Network minus logistic regression, with 95% intervals.")
-    sec.figure("roc", _figure(plot_roc, comp), "ROC curves on held-out rows.")
-    sec.figure("calibration", _figure(plot_calibration, comp), "Calibration on held-out rows.")
+    if comp is None:
+        missing = [n for n in a.notes if n.startswith(("No logistic-regression baseline", "No held-out comparison"))]
+        sec.text(" ".join(missing) or "There is no comparison with logistic regression.")
+    else:
+        sec.text(comp.summary().split("\n")[2] if len(comp.summary().split("\n")) > 2 else "")
+        sec.table("comparison", comp.to_frame(), "Held-out metrics with 95% paired bootstrap intervals of the difference.")
+        sec.figure("metrics", _figure(plot_metrics, comp, kind="difference"), "Network minus logistic regression, with 95% intervals.")
+        sec.figure("roc", _figure(plot_roc, comp), "ROC curves on held-out rows.")
+        sec.figure("calibration", _figure(plot_calibration, comp), "Calibration on held-out rows.")
     logistic = r["logistic"]
-    if logistic.coefficients is not None:
+    if logistic is not None and logistic.coefficients is not None:
         sec.table("logistic-coefficients", logistic.coefficients.to_frame(),
                   "Logistic regression (statsmodels): coefficients per [0, 1] range, odds ratios, intervals.")
     side = r["side_by_side"]
     sec.table("side-by-side", side.to_frame(), "Per-variable importance from each method, with ranks.")
-    if logistic.coefficients is not None:
+    if logistic is not None and logistic.coefficients is not None:
         sec.figure("importance-vs-coefficient",
                    _figure(plot_importance_vs_coefficient, side, "expected influence"),
                    "Expected influence against the logistic coefficient.")
@@ -450,8 +469,9 @@ def results_json(a) -> dict:
             "settings": to_jsonable(a.settings),
         },
         "variables": variables,
-        "comparison": {"n": int(a.n_test_complete), "metrics": to_jsonable(a.results["comparison"].to_frame())},
-        "logistic": None if logistic.coefficients is None else {
+        "comparison": None if a.results["comparison"] is None else {
+            "n": int(a.n_test_complete), "metrics": to_jsonable(a.results["comparison"].to_frame())},
+        "logistic": None if logistic is None or logistic.coefficients is None else {
             "coefficients": to_jsonable(logistic.coefficients.to_frame())},
         "information_plane": to_jsonable(a.results["information_plane"].to_frame())
         if "information_plane" in a.results else None,

@@ -25,7 +25,7 @@ from .._validation import (
 from .._progress import ProgressBar
 from ..checkpoint import check_checkpoint
 from ..devices import check_devices
-from ..data.encoder import Encoder
+from ..data.encoder import DataWarning, Encoder
 from ..models.layers import ACTIVATIONS, init_members
 from ..models.network import Network
 from .convergence import Convergence, objective_and_gradient_norm
@@ -83,12 +83,46 @@ def check_target(y: Any, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(
             "Unknown label type: `y` holds continuous values. A classifier needs class labels."
         )
+    if arr.dtype == object:
+        kinds = {("number" if isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_))
+                  else type(v).__name__) for v in arr}
+        if len(kinds) > 1:
+            examples = {}
+            for v in arr:
+                examples.setdefault(type(v).__name__, v)
+            raise ValueError(
+                f"`y` mixes label types ({', '.join(f'{k} e.g. {v!r}' for k, v in examples.items())}); "
+                "class labels must all be strings or all be numbers. Convert them first, e.g. "
+                "y.astype(str)."
+            )
     classes, y_index = np.unique(arr, return_inverse=True)
     if len(classes) < 2:
         raise ValueError(
             f"`y` has a single class ({classes[0]!r}); a classifier needs at least 2 classes."
         )
     return classes, y_index.astype(np.int32)
+
+
+def _plain(value: Any) -> Any:
+    """A NumPy scalar as the Python scalar (for readable messages)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _check_validation_split(n: int, fraction: float, stratify: np.ndarray | None) -> None:
+    """Refuse an ``early_stopping`` split that leaves too little on either side: at least
+    2 training rows and 1 validation row, and with a stratified split one row of each class
+    on both sides (scikit-learn's message would quote row counts, not the fraction)."""
+    n_val = int(np.ceil(fraction * n))
+    n_train = n - n_val
+    K = 1 if stratify is None else len(np.unique(stratify))
+    if n_train < max(2, K) or n_val < K:
+        raise ValueError(
+            f"early_stopping holds out validation_fraction={fraction:g} of the {n} training rows: "
+            f"{n_val} for validation and {n_train} for training"
+            + (f", but a stratified split needs one row of each of the {K} classes on both sides"
+               if K > 1 else ", but training needs at least 2")
+            + ". Use early_stopping=False on so few rows, or change validation_fraction."
+        )
 
 
 class _ShallowNetBase(BaseEstimator):
@@ -200,6 +234,7 @@ class _ShallowNetBase(BaseEstimator):
         key_init, key_shuffle, key_split = jax.random.split(key, 3)
         X_val = y_val = None
         if self.early_stopping:
+            _check_validation_split(Z.shape[0], p["validation_fraction"], stratify)
             idx = np.arange(Z.shape[0])
             tr, va = train_test_split(
                 idx, test_size=p["validation_fraction"], random_state=int(jax.random.randint(key_split, (), 0, 2**31 - 1)),
@@ -304,6 +339,9 @@ class _ShallowNetBase(BaseEstimator):
         return f"{head}\n{self.convergence_.title}\n{body}"
 
     def _encode(self, X: Any) -> np.ndarray:
+        """Encode ``X`` with the fitted encoder. A DataFrame is matched to the training
+        columns by name; an array by position, with scikit-learn's warning when the model was
+        fitted on a DataFrame (an array cannot say which column is which)."""
         self._check_is_fitted()
         X = check_input(X)
         if not isinstance(X, pd.DataFrame) and X.shape[1] != self.n_features_in_:
@@ -311,6 +349,16 @@ class _ShallowNetBase(BaseEstimator):
                 f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
                 f"{self.n_features_in_} features as input."
             )
+        if not isinstance(X, pd.DataFrame) and hasattr(self, "feature_names_in_"):
+            names = [str(c) for c in self.feature_names_in_]
+            warnings.warn(
+                f"X does not have valid feature names, but {type(self).__name__} was fitted with "
+                f"feature names; its columns are taken by position as {names}. Pass a DataFrame "
+                "with these column names to match them by name.",
+                UserWarning,
+                stacklevel=3,
+            )
+            X = pd.DataFrame(X, columns=names)
         return self.encoder_.transform(X)
 
     def __sklearn_tags__(self):
@@ -423,6 +471,8 @@ class ShallowNetClassifier(ClassifierMixin, _ShallowNetBase):
     encoder_ : Encoder
     n_features_in_ : int
     feature_names_in_ : ndarray of str (only when fitted on a DataFrame)
+        Later DataFrames are matched to these columns by name; a NumPy array is matched by
+        position (and warned about, as scikit-learn does).
     history_ : dict of arrays
         Per-epoch ``train_loss``, ``val_loss``, ``val_accuracy`` (epochs x members).
     loss_curve_ : list of float
@@ -519,17 +569,30 @@ class ShallowNetClassifier(ClassifierMixin, _ShallowNetBase):
         classes, y_index = check_target(y, X.shape[0])
         encoder, Z = self._encode_training(X)
         y_index = y_index[encoder.kept_rows_]
-        classes_kept = np.unique(y_index)
-        if len(classes_kept) < 2:
-            raise ValueError("After dropping rows with missing values, `y` has a single class.")
         K = len(classes)
+        counts = np.bincount(y_index, minlength=K)
+        if np.any(counts == 0):
+            lost = [_plain(classes[k]) for k in np.flatnonzero(counts == 0)]
+            raise ValueError(
+                f"missing='drop' dropped every row of class(es) {lost}: an output unit would be "
+                "kept with no training rows. Fill the missing values of those rows, drop the "
+                "class from `y`, or drop the columns that are missing in them."
+            )
+        thin = [_plain(classes[k]) for k in np.flatnonzero(counts == 1)]
+        if thin:
+            warnings.warn(
+                f"Class(es) {thin} have a single training row: the network cannot learn them "
+                "reliably and no held-out check of them is possible. Add rows of those classes "
+                "or merge them with others.",
+                DataWarning,
+                stacklevel=2,
+            )
         output = self.output
         if output == "auto":
             output = "sigmoid" if K == 2 else "softmax"
         if output == "sigmoid" and K != 2:
             raise ValueError(f"`output='sigmoid'` is for two classes; `y` has {K}. Use 'softmax'.")
         n_out = 1 if output == "sigmoid" else K
-        counts = np.bincount(y_index, minlength=K)
         stratify = y_index if counts[counts > 0].min() >= 2 else None
         params, history, convergence = self._train_members(p, Z, y_index, output, n_out, stratify)
         self.classes_ = classes

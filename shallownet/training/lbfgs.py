@@ -367,9 +367,10 @@ def fit_lbfgs(
     broken = np.flatnonzero(host.reason == REASONS.index("not finite"))
     if broken.size:
         raise ValueError(
-            f"L-BFGS: the objective or its gradient became NaN or infinite for members "
-            f"{broken.tolist()} (at iterations {host.n_iter[broken].tolist()}). Check the inputs "
-            "for extreme values, lower the initial weights' scale or raise alpha."
+            f"Training diverged: L-BFGS found the objective or its gradient NaN or infinite for "
+            f"member(s) {broken.tolist()} at iteration(s) {host.n_iter[broken].tolist()} "
+            "(0: at the initial weights). Check the inputs for extreme values, lower the initial "
+            "weights' scale or raise alpha."
         )
     if records:
         history = {k: np.concatenate([r[k] for r in records]) for k in records[0]}

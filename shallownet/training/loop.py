@@ -240,6 +240,7 @@ def train(
                 if e in wanted:
                     snapshots[e] = jax.tree_util.tree_map(lambda a: a[e - done - 1], record["params"])
         records.append({k: to_host(v)[:steps] for k, v in record.items() if k != "params"})
+        _check_finite_loss(records[-1]["train_loss"], to_host(state.epochs_run), done)
         done += steps
         if checkpoint is not None:
             _save(checkpoint, state, records, snapshots, done, stamp)
@@ -254,6 +255,26 @@ def train(
     history["stopped"] = to_host(state.stopped)
     final = state.best_params if early_stopping else state.params
     return final, history, snapshots
+
+
+def _check_finite_loss(train_loss: np.ndarray, epochs_run: np.ndarray, done: int) -> None:
+    """Raise when a member's training loss became NaN or infinite in this chunk.
+
+    ``train_loss`` (steps, M) holds the chunk's epochs ``done + 1 ..``; NaN also marks
+    members that no longer train, so a value counts only for a member still running at that
+    epoch (a member runs its first ``epochs_run[m]`` epochs and then stops for good). Raised
+    before the chunk is checkpointed, so a checkpoint never holds a broken state.
+    """
+    epoch = done + np.arange(train_loss.shape[0])[:, None]
+    bad = (epoch < epochs_run[None, :]) & ~np.isfinite(train_loss)
+    if bad.any():
+        members = np.flatnonzero(bad.any(axis=0))
+        first = [int(np.argmax(bad[:, m])) + done + 1 for m in members]
+        raise ValueError(
+            f"Training diverged: the training loss became NaN or infinite for member(s) "
+            f"{members.tolist()} at epoch(s) {first}. Lower learning_rate, raise alpha, or check "
+            "the inputs for extreme values."
+        )
 
 
 def _place(state: TrainState, mesh) -> TrainState:
@@ -305,7 +326,7 @@ def _resume(path, template: TrainState, params, stamp: str, max_epochs: int):
     arrays, meta = read_checkpoint(path)
     if meta.get("format") != "shallownet.train":
         raise ValueError(f"`checkpoint` {os.fspath(path)!r} is not a training checkpoint of shallownet.")
-    if meta["fingerprint"] != stamp:
+    if meta.get("fingerprint") != stamp:
         raise ValueError(
             f"`checkpoint` {os.fspath(path)!r} was written by a run with other settings, data, "
             "initial parameters or key; it cannot be resumed by this call. Remove the file or "
@@ -315,7 +336,10 @@ def _resume(path, template: TrainState, params, stamp: str, max_epochs: int):
     leaves, treedef = jax.tree_util.tree_flatten(template._replace(key=None))
     loaded = []
     for i, leaf in enumerate(leaves):
-        a = arrays[f"state_{i}"]
+        a = arrays.get(f"state_{i}")
+        if a is None:
+            raise ValueError(f"`checkpoint` {os.fspath(path)!r} lacks state entry {i}; it is damaged. "
+                             "Remove it to start afresh.")
         if a.shape != leaf.shape or a.dtype != leaf.dtype:
             raise ValueError(
                 f"`checkpoint` {os.fspath(path)!r}: state entry {i} has shape {a.shape} and dtype "
