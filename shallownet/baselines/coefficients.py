@@ -118,10 +118,10 @@ class CoefficientTable(Result):
         rows = []
         # exp of a huge coefficient is inf; fit_logistic warns about such coefficients by name.
         with np.errstate(over="ignore"):
-            self._rows(rows, scale, ci, se, z, pv)
+            self._rows(rows, units, ci, se, z, pv)
         return pd.DataFrame(rows)
 
-    def _rows(self, rows, scale, ci, se, z, pv) -> None:
+    def _rows(self, rows, units, ci, se, z, pv) -> None:
         for c, label in enumerate(self.contrasts):
             for j, (name, owner) in enumerate(zip(self.design.names, self.design.owners)):
                 s = units[j]

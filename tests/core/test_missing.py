@@ -250,18 +250,16 @@ def test_model_file_round_trip_with_missing_values_and_unseen_categories(tmp_pat
     assert loaded.encoder_.missing_categories_ == {"c": "missing"}
     assert loaded.encoder_.unknown == "ignore" and loaded.fill == "mean"
     assert loaded.network_.variables == clf.network_.variables
-    # A file written before the encoder state existed loads with the policies of its time.
+    # The encoder state is covered by the file's digest: a file with it edited is refused.
     with np.load(path) as data:
         arrays = {k: data[k] for k in data.files}
     meta = json.loads(arrays.pop("meta").tobytes())
-    meta.pop("encoder")
-    old = tmp_path / "old.npz"
-    np.savez(old, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
-    assert zipfile.is_zipfile(old)
-    legacy = sn.load(old)
-    assert legacy.encoder_.missing == "error"
-    with pytest.raises(ValueError, match="missing values"):
-        legacy.predict_proba(new)
+    meta["encoder"]["fill_values"] = {k: v + 1.0 for k, v in meta["encoder"]["fill_values"].items()}
+    edited = tmp_path / "edited.npz"
+    np.savez(edited, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
+    assert zipfile.is_zipfile(edited)
+    with pytest.raises(sn.ModelFileError, match="digest"):
+        sn.load(edited)
 
 
 def test_usable_and_unseen_rows_follow_the_policies():
