@@ -109,9 +109,11 @@ def plot_ale2(result: Any, *, class_: Any = None, contour: bool = True, ax=None)
     cells = (z[:-1, :-1] + z[1:, :-1] + z[:-1, 1:] + z[1:, 1:]) / 4
     top = float(np.abs(z).max()) or 1.0
     mesh = ax.pcolormesh(e1, e2, cells.T, cmap="RdBu_r", vmin=-top, vmax=top, shading="flat")
-    if result.imputed.any():
-        ax.pcolor(e1, e2, np.ma.masked_where(~result.imputed.T, np.ones_like(cells.T)), hatch="//",
-                  alpha=0.0, shading="flat")
+    from matplotlib.patches import Rectangle
+
+    for i, j in zip(*np.nonzero(result.imputed)):
+        ax.add_patch(Rectangle((e1[i], e2[j]), e1[i + 1] - e1[i], e2[j + 1] - e2[j], fill=False,
+                               hatch="//", edgecolor="0.55", linewidth=0))
     if contour and len(e1) > 2 and len(e2) > 2:
         lines = ax.contour(e1, e2, z.T, colors="0.2", linewidths=0.7)
         ax.clabel(lines, fontsize="x-small")

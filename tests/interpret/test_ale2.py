@@ -149,8 +149,10 @@ def test_bad_input_and_plot():
 
     from shallownet.plots.ale import plot_ale2
 
-    ax = plot_ale2(ale2(net, df, ("a", "b"), bins=5), class_=net.classes[2])
+    res = ale2(net, df, ("a", "b"), bins=5)
+    ax = plot_ale2(res, class_=net.classes[2])
     assert ax.get_xlabel() == "a" and ax.get_ylabel() == "b" and ax.collections
+    assert len(ax.patches) == res.imputed.sum()  # one hatched rectangle per empty cell
     with pytest.raises(TypeError):
         plot_ale2(sn.interpret.ale(net, df, "a"))
     plt.close("all")
