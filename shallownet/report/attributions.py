@@ -129,7 +129,6 @@ def attribution_sections(rep, a) -> None:
     from ..plots.ale import plot_ale
     from ..plots.hidden_map import plot_hidden_map
     from ..plots.shapley import plot_shapley_summary, plot_shapley_waterfall
-    from .build import _figure
 
     r = a.results.get("attributions", {})
     if "shapley" in r:
@@ -140,9 +139,10 @@ def attribution_sections(rep, a) -> None:
         ei_top = a.variable_table().sort_values("expected", ascending=False)["variable"].iloc[0]
         sec = rep.section("Shapley values")
         sec.text(
-            f"{top['variable']} has the largest mean |phi| ({top['mean_abs']:.3f} of probability) and "
-            + ("is also" if top["variable"] == ei_top else f"differs from {ei_top},")
-            + f" the variable of largest expected influence; the Spearman correlation of mean |phi| with "
+            f"{top['variable']} has the largest mean |phi| ({top['mean_abs']:.3f} of probability); "
+            + ("it is also the variable of largest expected influence" if top["variable"] == ei_top
+               else f"expected influence ranks {ei_top} first instead")
+            + f". The Spearman correlation of mean |phi| with "
             f"expected influence is {agree['expected influence']:.2f} and with Olden's |connection weights| "
             f"{agree['olden |CW|']:.2f}.")
         sec.text(
@@ -183,7 +183,7 @@ def attribution_sections(rep, a) -> None:
             f"A counterfactual was found for {c.found.mean():.0%} of the {len(c.base)} cases (median distance "
             f"{np.median(c.distance[c.found]) if c.found.any() else float('nan'):.3g}); changing "
             f"{easy['variable']} alone flips the decision within one spread for "
-            f"{easy['within_one_spread']:.0%} of them, more often than any other variable.")
+            f"{easy['within_one_spread']:.0%} of them, the largest share of any variable.")
         sec.text(f"Nearest changes of the first {len(c.base)} complete test rows that change the decision "
                  f"({c.norm.upper()} distance, real variables in units of their {c.scale}, 1 per switched "
                  "category).")
@@ -202,6 +202,17 @@ def attribution_sections(rep, a) -> None:
             sec.figure(f"ale-{_slug(e.variable)}", _figure(plot_ale, e),
                        f"Centred ALE of {e.variable} on p({shown}) (every class in the table).")
         sec.table("ale", _ale_frame(curves), "ALE of each variable at each bin edge or category, per class.")
+
+
+def _figure(draw, *args, figsize=(7, 4), **kwargs):
+    """A figure outside pyplot's registry (the report already holds many open ones; these are
+    freed with the report), drawn by ``draw(*args, ax=..., **kwargs)``."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize)
+    draw(*args, ax=fig.subplots(), **kwargs)
+    fig.tight_layout()
+    return fig
 
 
 def _slug(name: str) -> str:
