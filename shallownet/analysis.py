@@ -29,7 +29,9 @@ Steps (each timed):
    split) is checked before training; should the baseline or its comparison still fail, the
    analysis keeps everything else, with ``results["logistic"]`` / ``["comparison"]`` None and
    a note giving the reason;
-7. information plane (optional): I(X;T) and I(T;Y) per layer over a training run.
+7. attributions: Shapley values, the final-feature map, counterfactuals and ALE curves, each
+   bounded for speed (:mod:`shallownet.report.attributions`; ``attributions=`` chooses them);
+8. information plane (optional): I(X;T) and I(T;Y) per layer over a training run.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ from .interpret import (
 )
 from .training import ShallowNetClassifier
 
-STEPS = ("data", "model", "weights", "influence", "sensitivity", "baseline", "information plane")
+STEPS = ("data", "model", "weights", "influence", "sensitivity", "baseline", "attributions", "information plane")
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -359,6 +361,7 @@ def analyze(
     verbose: bool = False,
     devices: str | int = "auto",
     task: str = "auto",
+    attributions: Any = "all",
 ) -> Analysis:
     """Run the whole analysis of ``(X, y)``; see the module docstring for the steps.
 
@@ -391,6 +394,9 @@ def analyze(
         "auto" follows :func:`shallownet.tasks.detect_task` (a numeric target with more than
         10 distinct values is a number); a regression is analysed by
         :func:`shallownet.analysis_regression.analyze_regression`.
+    attributions : "all" or sequence of str, default "all"
+        Which of "shapley", "hidden-map", "counterfactuals", "ale" to compute (classification;
+        ``()`` for none); bounds in :mod:`shallownet.report.attributions`.
 
     Returns
     -------
@@ -398,8 +404,10 @@ def analyze(
         Every result object, the fitted model, the split, notes on what was dropped or
         reported along the way, and the time each step took.
     """
+    from .report.attributions import check_methods, compute_attributions
     from .tasks import detect_task
 
+    methods = check_methods(attributions)
     if not isinstance(X, pd.DataFrame):
         raise TypeError(f"`X` must be a pandas DataFrame. Got {type(X).__name__}.")
     task, reason = detect_task(y, task, name=str(getattr(y, "name", None) or "target"))
@@ -523,6 +531,10 @@ def analyze(
         results["side_by_side"] = side_by_side(long, with_lr, signed=signed)
         timings["baseline"] = time.perf_counter() - t
 
+        t = step("attributions")
+        results["attributions"] = compute_attributions(model, Xtr, Xte, yte, results["expected"], methods, random_state)
+        timings["attributions"] = time.perf_counter() - t
+
         if information_plane:
             t = step("information plane")
             results["information_plane"] = _information_plane(model, Xtr, ytr, max_iter, random_state, devices)
@@ -533,6 +545,7 @@ def analyze(
         "hidden_layer_sizes": list(hidden_layer_sizes), "activation": activation, "n_members": n_members,
         "max_iter": max_iter, "bootstrap_members": n_members > 1, "test_size": test_size,
         "conditional": conditional, "missing": missing, "fill": fill, "unknown": unknown, "cv": cv,
+        "attributions": list(methods),
         "n_bootstrap": n_bootstrap, "random_state": random_state, "shallownet": __version__,
     }
     return Analysis(source, str(y.name), settings, X_train, X_test, y_train, y_test, dropped_target, model,

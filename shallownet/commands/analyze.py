@@ -71,6 +71,9 @@ def add_parser(sub) -> None:
     p.add_argument("--conditional", default="knn", choices=["knn", "copula", "model", "marginal"],
                    help="conditional distribution for expected influence (default knn)")
     p.add_argument("--information-plane", action="store_true", help="add the information-plane section")
+    p.add_argument("--skip", nargs="+", default=[], metavar="METHOD",
+                   choices=["shapley", "hidden-map", "counterfactuals", "ale"],
+                   help="leave out attribution sections for speed: shapley, hidden-map, counterfactuals, ale")
     add_table_arguments(p)
     p.set_defaults(run=run)
 
@@ -206,6 +209,7 @@ class StepProgress:
 
 def run(args: argparse.Namespace) -> int:
     from ..analysis import analyze
+    from ..report.attributions import METHODS
     from ..report.build import check_destination, findings, write_analysis
 
     hidden = check_model_options(args)
@@ -226,7 +230,7 @@ def run(args: argparse.Namespace) -> int:
         **encoding_options(args),
         conditional=args.conditional, n_bootstrap=args.bootstrap, information_plane=args.information_plane,
         random_state=args.seed, cv=args.cv, progress=steps, verbose=not args.quiet,
-        devices=devices_option(args), task=args.task,
+        devices=devices_option(args), task=args.task, attributions=[m for m in METHODS if m not in args.skip],
     )
     analysis.notes[:0] = notes
     write_analysis(analysis, out, force=args.force)

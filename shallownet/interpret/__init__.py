@@ -8,6 +8,7 @@ Every function takes ``model``: a :class:`~shallownet.models.Network`, a fitted
 
 from ..models import as_network
 from .ale import AccumulatedLocalEffects, ale
+from .ale2 import SecondOrderALE, ale2
 from .activity import (
     HiddenActivity,
     OutputDeltas,
@@ -56,6 +57,8 @@ __all__ = [
     "input_perturbation",
     "counterfactuals",
     "ale",
+    "ale2",
+    "SecondOrderALE",
     "Counterfactuals",
     "AccumulatedLocalEffects",
     "PotentialInfluence",

@@ -1,4 +1,4 @@
-"""Accumulated local effects (Apley & Zhu 2020), first order, for one variable.
+"""Accumulated local effects (Apley & Zhu 2020), first order, for one variable (pairs: :mod:`.ale2`).
 
 Partial dependence averages the model over the marginal distribution of the other variables,
 so with correlated inputs it evaluates the network where there are no data. ALE averages
@@ -279,7 +279,9 @@ def ale(
     model : Network, ShallowNetClassifier or fitted MLPClassifier / MLPRegressor
     X : DataFrame or array (N, n_features)
         The data the effects are averaged over (raw, or encoded with ``encoded=True``).
-    variable : str
+    variable : str, or a pair of str
+        A pair of real variables gives their second-order effect
+        (:func:`shallownet.interpret.ale2.ale2`, with ``bins`` passed on).
     bins : int or sequence of float, default 20
         Real variables: the number of quantile bins (fewer when quantiles coincide), or the bin
         edges in raw units (strictly increasing, covering the variable's values in ``X``).
@@ -290,9 +292,15 @@ def ale(
 
     Returns
     -------
-    AccumulatedLocalEffects
+    AccumulatedLocalEffects or SecondOrderALE
         ``effects`` of shape (G, K): one column per class probability (regression: per output).
     """
+    if isinstance(variable, (tuple, list)):
+        from .ale2 import ale2
+
+        if order is not None:
+            raise ValueError("`order` applies to one enumerated variable; a pair gets second-order ALE.")
+        return ale2(model, X, variable, bins=bins, encoded=encoded, chunk_size=chunk_size)
     chunk_size = check_chunk_size(chunk_size)
     net, x, _ = prepare(model, X, None, encoded)
     var = one_variable(net, variable)

@@ -75,3 +75,50 @@ def plot_ale(result: Any, *, partial_dependence: Any = None, class_: Any = None,
     ax.legend(frameon=False, fontsize="small")
     ax.set_title(result.title)
     return ax
+
+
+def plot_ale2(result: Any, *, class_: Any = None, contour: bool = True, ax=None):
+    """Heat map of a second-order ALE (one output) over the pair's bin edges, with contours.
+
+    Cells are drawn between the edges (so their widths are the quantile bins); the colour scale
+    is symmetric about zero (red raises the output beyond the two main effects, blue lowers
+    it). Cells that held no case, whose difference was taken from the nearest cell with cases,
+    are hatched.
+
+    Parameters
+    ----------
+    result : SecondOrderALE
+    class_ : label, optional
+        As in :func:`plot_ale`.
+    contour : bool, default True
+        Draw labelled contour lines over the map.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    from ..interpret.ale2 import SecondOrderALE
+
+    _require(result, SecondOrderALE, "ale2")
+    ax = _axes(ax)
+    k = _class_index(result.outputs, class_)
+    label = str(result.outputs[k]) if result.regression else f"p({result.outputs[k]})"
+    e1, e2 = result.values
+    z = result.effects[:, :, k]
+    # colour each cell by the mean of its four corners
+    cells = (z[:-1, :-1] + z[1:, :-1] + z[:-1, 1:] + z[1:, 1:]) / 4
+    top = float(np.abs(z).max()) or 1.0
+    mesh = ax.pcolormesh(e1, e2, cells.T, cmap="RdBu_r", vmin=-top, vmax=top, shading="flat")
+    from matplotlib.patches import Rectangle
+
+    for i, j in zip(*np.nonzero(result.imputed)):
+        ax.add_patch(Rectangle((e1[i], e2[j]), e1[i + 1] - e1[i], e2[j + 1] - e2[j], fill=False,
+                               hatch="//", edgecolor="0.55", linewidth=0))
+    if contour and len(e1) > 2 and len(e2) > 2:
+        lines = ax.contour(e1, e2, z.T, colors="0.2", linewidths=0.7)
+        ax.clabel(lines, fontsize="x-small")
+    ax.figure.colorbar(mesh, ax=ax, label=f"interaction effect on {label}")
+    ax.set_xlabel(result.variables[0])
+    ax.set_ylabel(result.variables[1])
+    ax.set_title(result.title)
+    return ax

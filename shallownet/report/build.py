@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..results import to_jsonable
+from .attributions import ATTRIBUTIONS_SCHEMA, attribution_sections, attributions_json
 from .html import Report
 from .missing import missing_table, missing_words
 from .schema import validate
@@ -114,6 +115,7 @@ RESULTS_SCHEMA: dict = {
                            "columns": {"type": "array"}, "rows": {"type": "object"}},
         },
         "information_plane": {"type": ["array", "null"]},
+        "attributions": ATTRIBUTIONS_SCHEMA,
         "findings": {"type": "array", "items": {"type": "string"}},
         "notes": {"type": "array", "items": {"type": "string"}},
         "timings": {"type": "object", "additionalProperties": {"type": "number"}},
@@ -399,6 +401,8 @@ def build_report(a) -> Report:
                    _figure(plot_importance_vs_coefficient, side, "expected influence"),
                    "Expected influence against the logistic coefficient.")
 
+    attribution_sections(rep, a)
+
     if "information_plane" in r:
         from ..plots.information import plot_information_plane
 
@@ -476,6 +480,7 @@ def results_json(a) -> dict:
         "information_plane": to_jsonable(a.results["information_plane"].to_frame())
         if "information_plane" in a.results else None,
         **({"missing": to_jsonable(a.missing)} if a.missing else {}),
+        "attributions": attributions_json(a),
         "findings": findings(a),
         "notes": list(a.notes),
         "timings": {k: float(v) for k, v in a.timings.items()},

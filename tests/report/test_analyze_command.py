@@ -22,10 +22,23 @@ from .browser import find_chromium, inspect_page
 QUICK = ["--quiet", "--members", "2", "--epochs", "150", "--bootstrap", "100"]
 
 
+ANALYSES = {}  # the Analysis behind each report the module fixture wrote
+
+
 @pytest.fixture(scope="module")
 def penguins_report(tmp_path_factory):
+    import shallownet.report.build as build
+
     out = tmp_path_factory.mktemp("penguins") / "report"
-    code = main(["analyze", "--out", str(out), *QUICK])
+    write = build.write_analysis
+
+    def keep(a, folder, force=False):
+        ANALYSES[str(folder)] = a
+        return write(a, folder, force=force)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(build, "write_analysis", keep)
+        code = main(["analyze", "--out", str(out), *QUICK])
     assert code == 0
     return out
 
@@ -226,3 +239,111 @@ def test_csv_with_holes_tokens_and_an_unseen_category(tmp_path, capsys):
     doc = json.loads(capsys.readouterr().out)
     assert "2 test rows the missing-value policy ('indicator', unknown='error') cannot encode" in " ".join(doc["notes"])
     assert "n = 18" in doc["title"]
+
+
+def _explained_rows():
+    """The complete training and test rows of the quick penguins analysis (as analyze() splits)."""
+    from shallownet.analysis import split_table, usable_rows
+
+    X, y = sn.datasets.load_penguins()
+    keep = y.notna().to_numpy()
+    X_train, X_test, _, y_test = split_table(X[keep], y[keep], 0.25, 0)
+    return X_train, X_test, y_test, usable_rows
+
+
+def test_attribution_sections_match_the_library(penguins_report):
+    from shallownet.report.attributions import MAX_COUNTERFACTUALS, MAX_EXPLAINED, N_ALE
+
+    out = penguins_report
+    page = (out / "index.html").read_text(encoding="utf-8")
+    for section in ["Shapley values", "Final-feature map", "Counterfactuals", "Accumulated local effects"]:
+        assert f">{section}</h2>" in page
+    for fig in ["shapley-importance", "shapley-summary", "shapley-waterfall", "hidden-map"]:
+        assert (out / "figures" / f"{fig}.png").stat().st_size > 2000 and f'src="figures/{fig}.png"' in page
+    model = sn.load(out / "model.npz")
+    X_train, X_test, y_test, usable_rows = _explained_rows()
+    Xtr = X_train[usable_rows(model, X_train)]
+    te = usable_rows(model, X_test)
+    Xte, yte = X_test[te], y_test[te]
+    doc = json.loads((out / "results.json").read_text())
+    validate(doc, RESULTS_SCHEMA)
+    att = doc["attributions"]
+    assert att["methods"] == ["shapley", "hidden-map", "counterfactuals", "ale"]
+    # Shapley: exact (6 variables), the first MAX_EXPLAINED test rows against the training rows
+    phi = sn.interpret.shapley(model, Xte.iloc[:MAX_EXPLAINED], Xtr, method="exact")
+    want = phi.to_frame().groupby("variable")["mean_abs"].mean()
+    got = pd.read_csv(out / "tables" / "shapley-importance.csv").set_index("variable")["mean_abs"]
+    np.testing.assert_allclose(got[want.index], want, rtol=1e-5)
+    assert att["shapley"]["method"] == "exact" and att["shapley"]["n_explained"] == min(MAX_EXPLAINED, len(Xte))
+    assert got.index[0] in page.split(">Shapley values</h2>")[1].split("</p>")[0]  # the opening sentence
+    from scipy.stats import spearmanr
+
+    variables = pd.DataFrame(doc["variables"]).set_index("variable")
+    agree = pd.read_csv(out / "tables" / "shapley-agreement.csv").set_index("method")["spearman"]
+    assert agree["expected influence"] == pytest.approx(spearmanr(want, variables.loc[want.index, "expected"]).statistic)
+    assert agree["olden |CW|"] == pytest.approx(spearmanr(want, variables.loc[want.index, "olden_abs"]).statistic)
+    # the final-feature map of the complete test rows
+    hm = sn.interpret.hidden_map(model, Xte, yte)
+    np.testing.assert_allclose(att["hidden_map"]["explained_variance_ratio"], hm.explained_variance_ratio, rtol=1e-5)
+    # counterfactuals of the first MAX_COUNTERFACTUALS test rows
+    cf = sn.interpret.counterfactuals(model, Xte.iloc[:MAX_COUNTERFACTUALS], reference=Xtr).variable_frame()
+    table = pd.read_csv(out / "tables" / "counterfactual-variables.csv")
+    assert table["variable"].tolist() == cf["variable"].tolist()
+    np.testing.assert_allclose(table["within_one_spread"], cf["within_one_spread"], atol=1e-12)
+    np.testing.assert_allclose(table["median_distance"], cf["median_distance"], rtol=1e-4)
+    # ALE of the N_ALE variables of largest expected influence, over the training rows
+    top = variables["expected"].sort_values(ascending=False).index[:N_ALE].tolist()
+    assert [e["variable"] for e in att["ale"]] == top
+    first = sn.interpret.ale(model, Xtr, top[0]).to_frame()
+    np.testing.assert_allclose(pd.DataFrame(att["ale"][0]["effects"])["effect"], first["effect"], atol=1e-6)
+
+
+def test_skip_options_remove_the_attribution_sections(penguins_report, tmp_path, monkeypatch):
+    import dataclasses
+
+    import shallownet.analysis
+    from shallownet.report.attributions import compute_attributions
+    from shallownet.report.build import write_analysis
+
+    a = ANALYSES[str(penguins_report)]
+    kept = {"hidden_map": a.results["attributions"]["hidden_map"]}
+    skipped = dataclasses.replace(a, results={**a.results, "attributions": kept},
+                                  settings={**a.settings, "attributions": ["hidden-map"]})
+    out = write_analysis(skipped, tmp_path / "rep")
+    page = (out / "index.html").read_text(encoding="utf-8")
+    for gone in ["Shapley values", "Counterfactuals", "Accumulated local effects"]:
+        assert f">{gone}</h2>" not in page
+    assert ">Final-feature map</h2>" in page and not list((out / "figures").glob("shapley*"))
+    doc = json.loads((out / "results.json").read_text())
+    validate(doc, RESULTS_SCHEMA)
+    assert doc["attributions"]["methods"] == ["hidden-map"] and set(doc["attributions"]) == {"methods", "hidden_map"}
+    # the computation runs only what is asked for
+    X_train, X_test, y_test, usable_rows = _explained_rows()
+    te = usable_rows(a.model, X_test)
+    Xtr = X_train[usable_rows(a.model, X_train)]
+    args = (a.model, Xtr, X_test[te], y_test[te], a.results["expected"])
+    assert set(compute_attributions(*args, ("hidden-map",))) == {"hidden_map"}
+    assert compute_attributions(*args, ()) == {}
+    # --skip reaches analyze() as the methods left
+    seen = {}
+
+    def capture(*args, **kwargs):
+        seen.update(kwargs)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(shallownet.analysis, "analyze", capture)
+    assert main(["analyze", "--out", str(tmp_path / "o"), *QUICK, "--skip", "shapley", "ale"]) == 1
+    assert seen["attributions"] == ["hidden-map", "counterfactuals"]
+    with pytest.raises(SystemExit) as bad:
+        main(["analyze", "--out", str(tmp_path / "o"), *QUICK, "--skip", "nope"])
+    assert bad.value.code == 2
+
+
+def test_attribution_options_are_checked():
+    from shallownet.analysis import analyze
+
+    X, y = sn.datasets.load_penguins()
+    with pytest.raises(ValueError, match=r"`attributions` must name methods among .* Got \['shap'\]"):
+        analyze(X, y, attributions=["shap"])
+    with pytest.raises(TypeError, match="`attributions` must be 'all' or a sequence"):
+        analyze(X, y, attributions=3)
