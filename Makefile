@@ -20,7 +20,7 @@ demo: $(STAMP)
 	$(BIN)/shallownet analyze --out report --force
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[test,bench]"

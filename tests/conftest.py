@@ -5,6 +5,9 @@
 * Implicit rank promotion raises.
 * The commands' persistent compilation cache is off.
 * A test that touches NumPy's global random state fails (use explicit Generators).
+* JAX's compiled executables are dropped after each test module: in one long process
+  (CI runs some 700 tests) XLA's CPU compiler segfaulted after about 250 tests had
+  compiled their kernels, while each module passes on its own.
 """
 
 import os
@@ -30,6 +33,12 @@ def _no_global_numpy_random_state():
     assert np.array_equal(np.random.get_state()[1], state), (
         "The test touched NumPy's global random state; use np.random.default_rng(seed)."
     )
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _fresh_jax_caches_per_module():
+    yield
+    jax.clear_caches()
 
 
 @pytest.fixture(scope="session")
