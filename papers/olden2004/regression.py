@@ -57,7 +57,7 @@ def _classification_half():
 base = _classification_half()
 CORRELATIONS = base.CORRELATIONS
 FULL = dict(n_samples=200, n_replicates=100, n_members=5, hidden=5, max_iter=500, n_test=2000)
-QUICK = dict(n_samples=200, n_replicates=3, n_members=2, hidden=5, max_iter=300, n_test=500)
+QUICK = dict(n_samples=200, n_replicates=3, n_members=2, hidden=5, max_iter=1000, n_test=500)
 METHODS = (
     "connection weights (Olden)",
     "Garson",

@@ -159,6 +159,10 @@ def fit_linear(
     categorical=None,
     missing: str = "error",
     constant: str = "error",
+    real=None,
+    fill: str = "median",
+    unknown: str = "error",
+    na_values=None,
 ) -> LinearFit:
     """Fit ordinary least squares on the same variables as a network.
 
@@ -177,6 +181,12 @@ def fit_linear(
         Model-based or heteroskedasticity-consistent standard errors (statsmodels' names).
     level : float in (0, 1)
         Confidence level of the intervals.
+    categorical, missing, constant, real, fill, unknown, na_values :
+        Passed to a new :class:`Encoder`, as in :func:`shallownet.fit_logistic`
+        (``missing="indicator"``: a real variable with missing values enters the design as its
+        value column and its indicator column). With a given ``encoder``, rows are encoded by
+        its own policy when it was fitted with ``missing="indicator"``; otherwise
+        ``missing="drop"`` drops rows with missing values (reported) before encoding.
 
     Returns
     -------
@@ -191,10 +201,11 @@ def fit_linear(
 
     check_one_of("cov_type", cov_type, LINEAR_COV_TYPES)
     level = check_float("level", level, 0.0, 1.0, open_min=True, open_max=True)
-    check_one_of("missing", missing, ("error", "drop"))
+    check_one_of("missing", missing, ("error", "drop", "indicator"))
     n_rows = len(X) if isinstance(X, pd.DataFrame) else (np.shape(X)[0] if np.ndim(X) >= 1 else 0)
     target = check_numeric_target(y, n_rows)
-    encoder, Z, keep = _encode(X, encoder, categorical, missing, constant)
+    options = dict(real=real, fill=fill, unknown=unknown, na_values=na_values)
+    encoder, Z, keep = _encode(X, encoder, categorical, missing, constant, options)
     target = target[keep]
     design = build_design(encoder.variables_, reference)
     D = design.matrix(Z)
