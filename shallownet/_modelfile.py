@@ -190,6 +190,9 @@ def check_classes(entry: Any, output: str, n_outputs: int, estimator: str | None
 ENCODER_FIELDS = {"missing", "fill", "unknown", "na_values", "fill_values", "missing_categories",
                   "missing_counts"}
 """Fields of the encoder's policy state (:meth:`shallownet.data.Encoder.state_dict`)."""
+ENCODER_LATER_FIELDS = {"dropped_constants", "identifier_columns"}
+"""Fields added to the state after version 2 files were first written: present in new files,
+absent (read as empty) in older ones."""
 
 
 def check_feature_names(meta: dict) -> None:
@@ -198,15 +201,23 @@ def check_feature_names(meta: dict) -> None:
     if not meta["has_encoder"]:
         _require(names is None and state is None, "`feature_names_in` and `encoder` must be null without an encoder")
         return
-    _require(isinstance(state, dict) and set(state) == ENCODER_FIELDS,
-             f"`encoder` must be a mapping with the fields {sorted(ENCODER_FIELDS)}")
+    _require(isinstance(state, dict) and ENCODER_FIELDS <= set(state) <= ENCODER_FIELDS | ENCODER_LATER_FIELDS,
+             f"`encoder` must be a mapping with the fields {sorted(ENCODER_FIELDS)} "
+             f"(and optionally {sorted(ENCODER_LATER_FIELDS)})")
     _require(state["missing"] in ("error", "drop", "indicator") and state["fill"] in ("median", "mean")
              and state["unknown"] in ("error", "ignore"), "`encoder` holds an unknown missing/fill/unknown policy")
     _require(isinstance(state["na_values"], list) and all(isinstance(t, str) for t in state["na_values"]),
              "`encoder.na_values` must be a list of strings")
-    for key in ("fill_values", "missing_categories", "missing_counts"):
+    for key in ("fill_values", "missing_categories", "missing_counts", *sorted(ENCODER_LATER_FIELDS & set(state))):
         _require(isinstance(state[key], dict) and all(isinstance(k, str) for k in state[key]),
-                 f"`encoder.{key}` must be a mapping keyed by variable name")
+                 f"`encoder.{key}` must be a mapping keyed by column name")
+    constants = state.get("dropped_constants", {})
+    _require(all(isinstance(v, (str, int, float, bool)) or v is None for v in constants.values()),
+             "`encoder.dropped_constants` must map column names to single values")
+    _require(not set(constants) & {v["name"] for v in meta["variables"]},
+             "`encoder.dropped_constants` names a column that is also a variable")
+    _require(all(isinstance(v, str) for v in state.get("identifier_columns", {}).values()),
+             "`encoder.identifier_columns` must map column names to reasons")
     _require(isinstance(names, list) and all(isinstance(n, str) for n in names) and len(set(names)) == len(names),
              "`feature_names_in` must be a list of distinct strings")
     missing = [v["name"] for v in meta["variables"] if v["name"] not in names]

@@ -448,7 +448,7 @@ class Encoder:
                 column = frame[name]
                 other = column.notna() & (column != value)
                 if other.any():
-                    varying[name] = (value, int(other.sum()), column[other].iloc[0])
+                    varying[name] = (value, int(other.sum()), _json_scalar(column[other].iloc[0]))
         if varying:
             detail = "; ".join(f"{n!r} was {v!r} in every training row, here {k} row(s) differ "
                                f"(e.g. {e!r})" for n, (v, k, e) in varying.items())
@@ -664,6 +664,8 @@ class Encoder:
             "fill_values": {k: float(v) for k, v in getattr(self, "fill_values_", {}).items()},
             "missing_categories": dict(getattr(self, "missing_categories_", {})),
             "missing_counts": dict(getattr(self, "missing_counts_", {})),
+            "dropped_constants": {k: _json_scalar(v) for k, v in getattr(self, "dropped_constants_", {}).items()},
+            "identifier_columns": dict(getattr(self, "identifier_columns_", {})),
         }
 
     @classmethod
@@ -692,11 +694,19 @@ class Encoder:
             if stray:
                 raise ValueError(f"Encoder state {field_name} names unknown variables {sorted(stray)}.")
         enc.missing_tokens_ = {}
-        enc.identifier_columns_ = {}
-        enc.dropped_columns_ = []
-        enc.dropped_constants_ = {}
+        enc.identifier_columns_ = {str(k): str(v) for k, v in dict(state.get("identifier_columns", {})).items()}
+        enc.dropped_constants_ = {str(k): v for k, v in dict(state.get("dropped_constants", {})).items()}
+        enc.dropped_columns_ = list(enc.dropped_constants_)
         enc.n_dropped_rows_ = 0
         enc.n_features_out_ = sum(v.width for v in variables)
         # Arrays get the names x0, x1, ...; any other names came from a DataFrame.
         enc._is_frame = list(enc.feature_names_in_) != [f"x{i}" for i in range(len(enc.feature_names_in_))]
         return enc
+
+
+def _json_scalar(value: Any) -> Any:
+    """``value`` as a JSON scalar: numpy scalars become Python ones; anything else that JSON
+    cannot hold (a date, say) becomes its text, which is how a CSV re-read shows it."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return value if isinstance(value, (str, int, float, bool)) or value is None else str(value)

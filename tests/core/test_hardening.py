@@ -228,6 +228,26 @@ def test_a_dropped_constant_column_varying_at_predict_time_is_reported():
         clf.predict(X)
 
 
+def test_a_model_file_keeps_the_dropped_constants_and_identifier_columns(tmp_path):
+    """A loaded model still knows which constant columns it dropped (and their values), so a
+    varying one is reported after loading as before; the identifier warnings survive too."""
+    X, y = _two_columns(20)
+    X["site"] = "A"
+    X["batch"] = np.int64(7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = sn.ShallowNetClassifier(hidden_layer_sizes=(2,), constant="drop", max_iter=2).fit(X, y)
+    loaded = sn.load(sn.save(clf, tmp_path / "m.npz"))
+    enc = loaded.encoder_
+    assert enc.dropped_constants_ == {"site": "A", "batch": 7}
+    assert sorted(enc.dropped_columns_) == sorted(clf.encoder_.dropped_columns_) == ["batch", "site"]
+    assert enc.identifier_columns_ == clf.encoder_.identifier_columns_
+    later = X.assign(batch=[7] * 16 + [8] * 4)
+    with pytest.warns(sn.data.DataWarning, match=r"'batch' was 7.0 in every training row, here 4 row\(s\) differ \(e.g. 8\)"):
+        loaded.predict(later)
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
 @pytest.mark.parametrize("column, message", [
     (pd.date_range("2020-01-01", periods=12), "holds dates/times"),
     (pd.to_timedelta(np.arange(12), unit="h"), "holds durations"),
