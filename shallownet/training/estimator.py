@@ -24,7 +24,7 @@ from .._validation import (
 )
 from .._progress import ProgressBar
 from ..checkpoint import check_checkpoint
-from ..devices import check_devices
+from ..devices import check_devices, device_mesh, shard_members
 from ..data.encoder import DataWarning, Encoder
 from ..models.layers import ACTIVATIONS, init_members
 from ..models.network import Network
@@ -282,8 +282,9 @@ class _ShallowNetBase(BaseEstimator):
             settled = "validation" if self.early_stopping else "loss settled"
             reason = np.where(converged, settled, "max_iter")
         keep = np.arange(M) * R + np.argmin(np.asarray(objective).reshape(M, R), axis=1)
-        params = jax.tree_util.tree_map(lambda a: a[keep], params)
-        history = {k: v[:, keep] for k, v in history.items()}
+        if R > 1:  # the selection gathers onto one device: placed over the members again
+            params = shard_members(jax.tree_util.tree_map(lambda a: a[keep], params), device_mesh(p["devices"]))
+            history = {k: v[:, keep] for k, v in history.items()}
         convergence = Convergence(
             optimizer=name, n_iter=np.asarray(n_iter)[keep].astype(int), reason=np.asarray(reason)[keep],
             converged=np.asarray(converged)[keep].astype(bool), objective=np.asarray(objective)[keep],

@@ -143,9 +143,13 @@ def init_lbfgs(params, X, y, w, settings: Settings, *, optimizer, activation: st
     m = value.shape[0]
     done = jnp.where(gnorm <= settings.gtol, REASONS.index("gradient"), 0)
     done = jnp.where(jnp.isfinite(value) & jnp.isfinite(gnorm), done, REASONS.index("not finite"))
+    # optax's initial line-search info holds weakly typed scalars, the updated state strong
+    # ones: made strong here, the second chunk reuses the first chunk's compilation.
+    opt_state = jax.tree_util.tree_map(lambda a: jax.lax.convert_element_type(a, a.dtype),
+                                       jax.vmap(optimizer.init)(params))
     return LbfgsState(
         params=params,
-        opt_state=jax.vmap(optimizer.init)(params),
+        opt_state=opt_state,
         value=value,
         grad_norm=gnorm,
         best_params=params,
@@ -343,7 +347,7 @@ def fit_lbfgs(
     if checkpoint is not None:
         stamp = fingerprint(
             dict(kind="lbfgs", activation=activation, output=output, alpha=float(alpha),
-                 gtol=float(gtol), ftol=ftol, tol=float(tol), patience=patience, chunk=chunk,
+                 gtol=float(gtol), ftol=ftol, tol=float(tol), patience=patience,
                  early_stopping=early_stopping, memory_size=int(memory_size), dtype=np.dtype(dtype).name),
             [X, y, w, X_val, y_val, *jax.tree_util.tree_leaves(params)],
         )

@@ -32,7 +32,7 @@ from shallownet.devices import replicate, row_mesh, to_host  # noqa: E402
 from shallownet.interpret.influence import expected_influence  # noqa: E402
 from shallownet.interpret.sensitivity import sensitivity  # noqa: E402
 from shallownet.models.network import member_probabilities  # noqa: E402
-from shallownet.training import loop  # noqa: E402
+from shallownet.training import lbfgs, loop  # noqa: E402
 from shallownet.training.estimator import ShallowNetClassifier  # noqa: E402
 
 
@@ -57,16 +57,20 @@ def main():
     ei = expected_influence(clf, X, y, n_grid=11, chunk_size=50, devices="auto")
     sens = sensitivity(clf, X, chunk_size=50, devices="auto")
 
-    # a checkpointed fit of 50 epochs (one chunk; process 0 writes the file in the shared
+    # a checkpointed fit of 50 iterations (one chunk; process 0 writes the file in the shared
     # folder), then the same fit called again with 60: it resumes from the file and must end
-    # as a 60-epoch fit in one process
+    # as a 60-iteration fit in one process
     ckpt = os.path.join(out_dir, "fit.npz")
     fit(X, y, "auto", max_iter=50, checkpoint=ckpt)
+    # (the default optimiser here is L-BFGS; either loop's resume is counted)
     resumes = []
-    original = loop._resume
-    loop._resume = lambda *args: resumes.append(args[0]) or original(*args)
+    originals = {module: module._resume for module in (loop, lbfgs)}
+    for module, original in originals.items():
+        module._resume = lambda *args, _original=original: resumes.append(args[0]) or _original(*args)
     resumed = fit(X, y, "auto", max_iter=60, checkpoint=ckpt)
-    loop._resume = original
+    for module, original in originals.items():
+        module._resume = original
+    uninterrupted = fit(X, y, "auto", max_iter=60)
 
     # per-process data: this process holds only its half of the encoded rows
     Z = clf.network_.encode(X)
@@ -92,6 +96,7 @@ def main():
         x_global_addressable=x_global.is_fully_addressable,
         weights=np.concatenate([w.ravel() for w in net.weights()]),
         resumed_weights=np.concatenate([w.ravel() for w in resumed.network_.weights()]),
+        uninterrupted_weights=np.concatenate([w.ravel() for w in uninterrupted.network_.weights()]),
         resumes=len(resumes),
         predict_proba=clf.predict_proba(X),
         expected=ei.expected,

@@ -123,10 +123,14 @@ def test_two_processes_equal_one_process(two_processes, reference, name):
 
 
 def test_checkpointed_fit_resumes_across_processes(two_processes, reference):
-    # process 0 wrote the checkpoint after 50 epochs; both resumed from it to 60 epochs
+    # process 0 wrote the checkpoint after 50 iterations; both resumed from it to 60
     for r in two_processes:
         assert int(r["resumes"]) == 1  # the second fit read the file (it did not start afresh)
-        assert np.max(np.abs(r["resumed_weights"] - reference["weights_60"])) <= 1e-12
+        # resuming changes nothing: the numbers of an uninterrupted 60-iteration fit here
+        assert np.max(np.abs(r["resumed_weights"] - r["uninterrupted_weights"])) <= 1e-12
+        # and that fit is the one-process fit, up to the ulps that sharding moves and 60
+        # L-BFGS iterations amplify (2.8e-6 seen on weights of order 10)
+        np.testing.assert_allclose(r["resumed_weights"], reference["weights_60"], rtol=1e-5, atol=1e-5)
 
 
 def test_decisions_are_identical(two_processes, reference):
