@@ -320,6 +320,7 @@ def check_baseline_rows(X_train: pd.DataFrame, y_train: pd.Series, cv: int, clas
     complete = np.ones(len(X_train), bool) if missing == "indicator" else X_train.notna().all(axis=1).to_numpy()
     counts = y_train[complete].value_counts().reindex(list(classes), fill_value=0)
     worst, fewest = counts.idxmin(), int(counts.min())
+    worst = worst.item() if isinstance(worst, np.generic) else worst  # 0, not np.int64(0)
     if fewest < 2:
         raise ValueError(
             f"Class {worst!r} has {fewest} complete training row(s) (no missing value): too few "

@@ -247,5 +247,5 @@ def test_errors():
         sn.ShallowNetClassifier(gtol=0.0).fit(X, y)
     bad = (Dense(jnp.full((1, 4, 3), jnp.inf), jnp.zeros((1, 3))),)
     Z = (X - X.min(0)) / (X.max(0) - X.min(0))
-    with pytest.raises(ValueError, match=r"NaN or infinite for members \[0\]"):
+    with pytest.raises(ValueError, match=r"NaN or infinite for member\(s\) \[0\]"):
         fit_lbfgs(bad, Z, y, activation="relu", output="softmax", alpha=0.0, max_iter=5)

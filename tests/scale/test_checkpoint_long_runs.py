@@ -56,7 +56,7 @@ def olden_problem(n=40):
 # R = 5 replicates of M = 2 members, 2 replicates per group: 3 groups of 60 epochs, each
 # trained in chunks of 50 + 10 epochs. Progress calls: 50, 60 (training), 60 (group done),
 # 110, 120, 120, 170, 180, 180.
-OLDEN = dict(n_permutations=5, chunk_size=4, max_iter=60, n_iter_no_change=None, learning_rate=0.05,
+OLDEN = dict(n_permutations=5, chunk_size=4, max_iter=60, n_iter_no_change=None, optimizer="adam", learning_rate=0.05,
              random_state=3, encoded=True)
 
 

@@ -60,7 +60,8 @@ def test_devices_reach_the_library(monkeypatch, tmp_path, option, expected):
     monkeypatch.setattr(shallownet.analysis, "analyze", spy("analyze"))
     monkeypatch.setattr(shallownet.training, "ShallowNetClassifier", Classifier)
     table = tmp_path / "t.csv"
-    table.write_text("a,b,y\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(12)))
+    # 40 rows: enough of each class for the baseline's 5 folds, checked before any fit
+    table.write_text("a,b,y\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(40)))
     assert main([*QUICK_BOTTLENECK, *option]) == 1  # the spy's Stop is an unexpected error
     assert main(["analyze", "--out", str(tmp_path / "r"), "--quiet", *option]) == 1
     assert main(["compare", str(table), "--quiet", *option]) == 1

@@ -142,7 +142,7 @@ def test_bad_options_are_refused(kw, match):
 @pytest.mark.filterwarnings("ignore::UserWarning")
 def test_classifier_stream_option():
     _, _, X, y = problem(n=120, k=3)
-    kw = dict(hidden_layer_sizes=(4, 3), n_members=2, max_iter=6, dtype="float64",
+    kw = dict(hidden_layer_sizes=(4, 3), n_members=2, max_iter=6, dtype="float64", optimizer="adam",
               random_state=0, early_stopping=True, batch_size=16)
     a = ShallowNetClassifier(stream=False, **kw).fit(X, y)
     clf = ShallowNetClassifier(stream=True, **kw)
