@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..baselines.coefficients import raw_iqr
 from ..data.encoder import OutOfRangeWarning
 from ..results import to_jsonable
 from .attributions import ATTRIBUTIONS_SCHEMA, attribution_sections, attributions_json
@@ -27,16 +28,25 @@ from .html import Report
 from .missing import missing_table, missing_words
 from .schema import validate
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """2: ``model.epochs`` replaced by ``model.optimizer`` and ``model.convergence`` (one record per
 member: converged, reason, n_iter, objective, grad_norm). 3: ``missing`` (policy, per-variable
-counts, rows used; :func:`shallownet.analysis.missing_summary`)."""
+counts, rows used; :func:`shallownet.analysis.missing_summary`). 4: ``data.majority_class`` and
+``data.majority_accuracy`` (always predicting the most common training class, on the held-out
+rows); ``logistic`` may be present without maximum-likelihood estimates and holds
+``coefficients`` (per [0, 1] range; null without MLE), ``odds_ratios`` (per raw unit, per
+interquartile range, per category against its reference; null without MLE) and
+``variable_tests`` (one likelihood-ratio chi2 per variable, or the penalised deviance increase);
+``importance_agreement`` (Spearman's rho of expected influence against the logistic test, or
+null); ``decision_surface`` (the two variables drawn, the quantile span, where the others are
+held; null with fewer than two real variables)."""
 
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
 RESULTS_SCHEMA: dict = {
     "type": "object",
     "required": ["schema_version", "shallownet_version", "created", "source", "target", "classes",
-                 "data", "model", "variables", "comparison", "findings", "notes", "timings"],
+                 "data", "model", "variables", "comparison", "logistic", "importance_agreement",
+                 "decision_surface", "findings", "notes", "timings"],
     "additionalProperties": False,
     "properties": {
         "schema_version": {"const": SCHEMA_VERSION},
@@ -48,7 +58,8 @@ RESULTS_SCHEMA: dict = {
         "data": {
             "type": "object",
             "required": ["n_rows", "n_train", "n_test", "n_test_complete", "dropped_target_rows",
-                         "dropped_training_rows", "dropped_columns", "class_counts"],
+                         "dropped_training_rows", "dropped_columns", "class_counts", "majority_class",
+                         "majority_accuracy"],
             "properties": {
                 "n_rows": {"type": "integer", "minimum": 0},
                 "n_train": {"type": "integer", "minimum": 0},
@@ -58,6 +69,8 @@ RESULTS_SCHEMA: dict = {
                 "dropped_training_rows": {"type": "integer", "minimum": 0},
                 "dropped_columns": {"type": "array", "items": {"type": "string"}},
                 "class_counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "majority_class": {"type": ["string", "number", "boolean"]},
+                "majority_accuracy": _NUMBER_OR_NULL,
             },
         },
         "model": {
@@ -109,7 +122,30 @@ RESULTS_SCHEMA: dict = {
                                                                                         "diff_high"]}},
             },
         },
-        "logistic": {"type": ["object", "null"]},
+        "logistic": {
+            "type": ["object", "null"],
+            "required": ["coefficients", "odds_ratios", "variable_tests"],
+            "additionalProperties": False,
+            "properties": {
+                "coefficients": {"type": ["array", "null"], "items": {"type": "object"}},
+                "odds_ratios": {"type": ["array", "null"], "items": {
+                    "type": "object", "required": ["contrast", "variable", "comparison", "or_per_unit", "or_low",
+                                                   "or_high", "iqr", "or_per_iqr", "iqr_low", "iqr_high", "p_value"]}},
+                "variable_tests": {"type": ["array", "null"], "items": {
+                    "type": "object", "required": ["variable", "kind", "chi2", "df", "p_value", "method"]}},
+            },
+        },
+        "importance_agreement": {
+            "type": "object",
+            "required": ["expected_vs_logistic_spearman"],
+            "properties": {"expected_vs_logistic_spearman": _NUMBER_OR_NULL},
+        },
+        "decision_surface": {
+            "type": ["object", "null"],
+            "required": ["variables", "span", "at"],
+            "properties": {"variables": {"type": "array", "items": {"type": "string"}},
+                           "span": {"type": "array", "items": {"type": "number"}}, "at": {"type": "string"}},
+        },
         "missing": {
             "type": "object",
             "required": ["policy", "fill", "unknown", "columns", "rows"],
@@ -543,7 +579,6 @@ def section_hidden(rep: Report, a):
 
 
 def section_difference(rep: Report, a) -> None:
-    from ..baselines.coefficients import raw_iqr
     from ..plots.sensitivity import plot_surface
 
     r = a.results
@@ -729,6 +764,11 @@ def results_json(a) -> dict:
         variables.append(entry)
     counts = a.y_train.value_counts().add(a.y_test.value_counts(), fill_value=0)
     logistic = a.results["logistic"]
+    mle = None if logistic is None else logistic.coefficients
+    tests = a.results.get("logistic_tests")
+    rho = _spearman(a)
+    surface = surface_choice(a)
+    majority, majority_accuracy = majority_baseline(a)
     doc = {
         "schema_version": SCHEMA_VERSION,
         "shallownet_version": a.settings.get("shallownet", ""),
@@ -745,6 +785,8 @@ def results_json(a) -> dict:
             "dropped_training_rows": int(enc.n_dropped_rows_),
             "dropped_columns": list(enc.dropped_columns_),
             "class_counts": {str(k): int(v) for k, v in counts.items()},
+            "majority_class": to_jsonable(majority),
+            "majority_accuracy": None if np.isnan(majority_accuracy) else majority_accuracy,
         },
         "model": {
             "hidden_layer_sizes": list(net.hidden_sizes),
@@ -759,8 +801,13 @@ def results_json(a) -> dict:
         "variables": variables,
         "comparison": None if a.results["comparison"] is None else {
             "n": int(a.n_test_complete), "metrics": to_jsonable(a.results["comparison"].to_frame())},
-        "logistic": None if logistic is None or logistic.coefficients is None else {
-            "coefficients": to_jsonable(logistic.coefficients.to_frame())},
+        "logistic": None if logistic is None else {
+            "coefficients": None if mle is None else to_jsonable(mle.to_frame()),
+            "odds_ratios": None if mle is None else to_jsonable(mle.odds_ratios(raw_iqr(_training_rows(a), enc.variables_))),
+            "variable_tests": None if tests is None else to_jsonable(tests)},
+        "importance_agreement": {"expected_vs_logistic_spearman": None if np.isnan(rho) else rho},
+        "decision_surface": None if surface is None else {
+            "variables": list(surface.variables), "span": list(SURFACE_SPAN), "at": surface.at},
         "information_plane": to_jsonable(a.results["information_plane"].to_frame())
         if "information_plane" in a.results else None,
         **({"missing": to_jsonable(a.missing)} if a.missing else {}),
@@ -829,8 +876,11 @@ def check_destination(folder: str | os.PathLike, force: bool) -> Path:
     return folder
 
 
-def write_analysis(a, folder: str | os.PathLike, force: bool = False) -> Path:
+def write_analysis(a, folder: str | os.PathLike, force: bool = False, single_file: bool = False) -> Path:
     """Write the report folder atomically; refuse an existing ``folder`` unless ``force``.
+
+    With ``single_file`` the figures are embedded in ``index.html`` too (base64 PNG), so that
+    the page alone can be mailed; the folder keeps the PNGs, CSVs and the rest.
 
     Everything is written into a hidden sibling folder first and moved in at the end by
     :func:`shallownet.report.publish.publish`: without ``force`` nothing that exists at
@@ -853,7 +903,7 @@ def write_analysis(a, folder: str | os.PathLike, force: bool = False) -> Path:
         try:
             report = build_report(a)
             interrupts.check()
-            report.write(tmp, tick=interrupts.check)
+            report.write(tmp, tick=interrupts.check, single_file=single_file)
             (tmp / "results.json").write_text(json.dumps(results_json(a), indent=2), encoding="utf-8")
             interrupts.check()
             save(a.model, tmp / "model.npz")

@@ -32,9 +32,9 @@ def penguins_report(tmp_path_factory):
     out = tmp_path_factory.mktemp("penguins") / "report"
     write = build.write_analysis
 
-    def keep(a, folder, force=False):
+    def keep(a, folder, force=False, single_file=False):
         ANALYSES[str(folder)] = a
-        return write(a, folder, force=force)
+        return write(a, folder, force=force, single_file=single_file)
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(build, "write_analysis", keep)
@@ -116,6 +116,15 @@ def test_report_in_a_real_browser(penguins_report, tmp_path):
     assert layout["details"] >= 5 and layout["details_open"]  # every <details> opens and shows content
     assert "headline" in layout["first_screen"] and "finding" in layout["first_screen"]  # within 900 px
     assert layout["tables_unfolded"] <= 2 and layout["height"] < layout["height_open"] / 3
+
+
+def test_single_file_report_embeds_every_figure(penguins_report, tmp_path):
+    from shallownet.report.build import write_analysis
+
+    out = write_analysis(ANALYSES[str(penguins_report)], tmp_path / "one", single_file=True)
+    page = (out / "index.html").read_text(encoding="utf-8")
+    n_figures = len(list((out / "figures").glob("*.png")))
+    assert page.count('src="data:image/png;base64,') == n_figures >= 10 and 'src="figures/' not in page
 
 
 def test_never_overwrites_without_force(penguins_report, capsys):
