@@ -221,7 +221,7 @@ def plot_surface(result: Any, *, class_: Any = None, points: Any = None, labels:
         ax.figure.colorbar(image, ax=ax, label=label)
     if not regression and not (cat_a or cat_b) and len(np.unique(result.decision)) > 1:
         ax.contour(xa, xb, result.decision.T.astype(float), colors="k", linewidths=1.2,
-                   levels=np.arange(K - 1) + 0.5)
+                   levels=np.arange(K) + 0.5)
     if points is not None and not (cat_a or cat_b):
         pa = np.asarray(points[result.variables[0]], dtype=float)
         pb = np.asarray(points[result.variables[1]], dtype=float)
