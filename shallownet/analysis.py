@@ -17,15 +17,17 @@ Steps (each timed):
    training are scored as all-zero one-hot rows (``unknown="ignore"``) and counted. Test rows
    the policy cannot encode are left out of the held-out figures, counted, with the reason
    (:func:`missing_summary`);
-3. weights: weight tables, Garson, Olden, Milne, hidden activity, output deltas, OR/AND logic;
+3. weights: weight tables, Garson, Olden, Milne, hidden activity (firing frequencies and the
+   activation distributions by class), output deltas, OR/AND logic;
 4. influence: potential influence, expected influence with the chosen conditional (kNN by
    default) beside the marginal baseline, on the complete training rows;
 5. sensitivity: partial derivatives (training rows), grouped permutation importance (test rows),
    a Lek profile of the most influential variable;
 6. baseline: logistic regression on the same variables (statsmodels inference when the
    maximum-likelihood estimate exists and can be computed, else a note and the penalised fit
-   only), the held-out comparison with bootstrap intervals, and the per-variable side-by-side
-   ranking. What the baseline needs (``cv`` complete training rows per class, a feasible
+   only), a likelihood-ratio test of each variable (the penalised deviance increase when there
+   is no MLE), the held-out comparison with bootstrap intervals, and the per-variable
+   side-by-side ranking. What the baseline needs (``cv`` complete training rows per class, a feasible
    split) is checked before training; should the baseline or its comparison still fail, the
    analysis keeps everything else, with ``results["logistic"]`` / ``["comparison"]`` None and
    a note giving the reason;
@@ -51,6 +53,7 @@ from .devices import check_devices
 from .interpret import (
     expected_influence,
     garson,
+    hidden_activations,
     hidden_activity,
     hidden_logic,
     milne,
@@ -130,7 +133,9 @@ def side_by_side_importances(analysis: "Analysis") -> pd.DataFrame:
     """Per-variable importances of the network for :func:`side_by_side`, in long form.
 
     Overall (contrast ``"all"``): Olden |CW|, Garson, partial-derivative RMS and expected
-    influence. For multiclass models, per contrast ``"k vs base"`` (base = the first class,
+    influence, and the logistic regression's per-variable likelihood-ratio chi2 (``"logistic LR
+    chi2"``, :meth:`~shallownet.baselines.LogisticFit.variable_tests`) when it was computed. All
+    of these are unsigned, so their rank correlations compare like with like. For multiclass models, per contrast ``"k vs base"`` (base = the first class,
     as the logistic regression's reference): Olden's connection weight of the contrast (signed
     for real and binary variables, the range of centred category values for enumerated ones),
     beside the logistic coefficient of the same contrast.
@@ -141,6 +146,10 @@ def side_by_side_importances(analysis: "Analysis") -> pd.DataFrame:
                            ("partial derivative rms", "pad_rms"), ("expected influence", "expected")):
         rows += [{"variable": v, "method": method, "value": x, "contrast": "all"}
                  for v, x in zip(table["variable"], table[column])]
+    tests = analysis.results.get("logistic_tests")
+    if tests is not None:
+        rows += [{"variable": v, "method": "logistic LR chi2", "value": x, "contrast": "all"}
+                 for v, x in zip(tests["variable"], tests["chi2"])]
     classes = [str(c) for c in analysis.classes]
     if len(classes) > 2:
         base = classes[0]
@@ -491,6 +500,7 @@ def analyze(
         results["olden"] = olden(model)
         results["milne"] = milne(model)
         results["activity"] = hidden_activity(model, Xtr, ytr) if hidden else None
+        results["activations"] = hidden_activations(model, Xtr, ytr) if hidden else None
         results["deltas"] = output_deltas(model) if hidden else None
         results["logic"] = hidden_logic(model, Xtr) if hidden else None
         timings["weights"] = time.perf_counter() - t
@@ -517,6 +527,12 @@ def analyze(
         if logistic_note:
             notes.append(logistic_note)
         results["logistic"] = logistic
+        results["logistic_tests"] = None
+        if logistic is not None:
+            try:
+                results["logistic_tests"] = logistic.variable_tests(Xtr, ytr)
+            except (ValueError, np.linalg.LinAlgError) as exc:
+                notes.append(f"No likelihood-ratio test per variable: a refit without one variable failed ({exc}).")
         results["comparison"] = None
         if logistic is not None:
             try:

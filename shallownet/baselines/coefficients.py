@@ -12,7 +12,10 @@ For design column j and contrast c (class c against the base class, the first cl
   of switching a category on against the reference category;
 * per raw unit of a real variable: ``exp(beta / scale)`` with ``scale = max - min`` (and the
   interval divided the same way); for categories, binaries and missingness indicators a raw
-  unit is the switch, so it equals the per-range odds ratio.
+  unit is the switch, so it equals the per-range odds ratio;
+* per interquartile range of a real variable (:meth:`CoefficientTable.odds_ratios`):
+  ``exp(beta * IQR / scale)``, the factor on the odds between a typical low and a typical high
+  value (IQR in raw units, from the rows the model was fitted on).
 """
 
 from __future__ import annotations
@@ -24,7 +27,19 @@ import pandas as pd
 from scipy import stats
 
 from ..results import Result
-from .design import Design
+from .design import CONSTANT, Design
+
+
+def raw_iqr(X: pd.DataFrame, variables) -> dict[str, float]:
+    """Interquartile range in raw units of each real variable of ``variables`` over the rows of
+    ``X`` (missing values and missing-value tokens ignored)."""
+    out = {}
+    for v in variables:
+        if v.kind == "real":
+            values = pd.to_numeric(X[v.name], errors="coerce").to_numpy(dtype=float)
+            q1, q3 = np.nanpercentile(values, [25, 75]) if np.isfinite(values).any() else (np.nan, np.nan)
+            out[v.name] = float(q3 - q1)
+    return out
 
 
 def contrast_labels(classes: np.ndarray) -> list[str]:
@@ -109,6 +124,53 @@ class CoefficientTable(Result):
         V = self.cov[np.ix_(idx, idx)]
         chi2 = float(b @ np.linalg.solve(V, b))
         return chi2, len(idx), float(stats.chi2.sf(chi2, len(idx)))
+
+    def odds_ratios(self, iqr: dict[str, float]) -> pd.DataFrame:
+        """Odds ratios in the units a statistician reports, one row per slope and contrast.
+
+        A real variable's value column: per raw unit, ``exp(beta / scale)``, and per
+        interquartile range, ``exp(beta * iqr / scale)`` (``iqr`` in raw units, e.g. from
+        :func:`raw_iqr`); a category against the reference category, a binary variable's 1
+        against 0, and a missingness indicator (missing against a known value at the fill
+        value): ``exp(beta)``. Intervals are the Wald intervals transformed the same way.
+
+        Parameters
+        ----------
+        iqr : dict
+            ``{variable: interquartile range}`` for the real variables.
+
+        Returns
+        -------
+        DataFrame
+            contrast, variable, comparison (what the odds ratio compares), or_per_unit and its
+            interval, iqr, or_per_iqr and its interval (real value columns only), p_value.
+        """
+        real_value = {v.columns[0]: v for v in self.design.variables if v.kind == "real"}
+        ci, pv = self.conf_int(), self.pvalues
+        rows = []
+        with np.errstate(over="ignore"):
+            for c, label in enumerate(self.contrasts):
+                for j, (name, owner) in enumerate(zip(self.design.names, self.design.owners)):
+                    if owner == CONSTANT:
+                        continue
+                    b, lo, hi = self.params[j, c], ci[j, c, 0], ci[j, c, 1]
+                    v = real_value.get(self.design.encoded[j])
+                    row = {"contrast": label, "variable": owner}
+                    if v is not None:
+                        q = iqr.get(owner, np.nan)
+                        row.update(comparison=f"per unit (IQR {q:.4g})", or_per_unit=np.exp(b / v.scale),
+                                   or_low=np.exp(lo / v.scale), or_high=np.exp(hi / v.scale), iqr=q,
+                                   or_per_iqr=np.exp(b * q / v.scale), iqr_low=np.exp(lo * q / v.scale),
+                                   iqr_high=np.exp(hi * q / v.scale))
+                    else:
+                        what = (f"{name.split('=', 1)[1]} vs {self.design.references[owner]}" if owner in
+                                self.design.references else "missing vs known" if name.endswith("=missing")
+                                else "1 vs 0")
+                        row.update(comparison=what, or_per_unit=np.exp(b), or_low=np.exp(lo), or_high=np.exp(hi),
+                                   iqr=np.nan, or_per_iqr=np.nan, iqr_low=np.nan, iqr_high=np.nan)
+                    row["p_value"] = pv[j, c]
+                    rows.append(row)
+        return pd.DataFrame(rows)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per design column and contrast: estimate, test, interval, odds ratios."""

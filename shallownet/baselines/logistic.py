@@ -213,6 +213,60 @@ class LogisticFit(Result):
             ]
         return pd.DataFrame(rows)
 
+    def variable_tests(self, X: Any, y: Any) -> pd.DataFrame:
+        """Likelihood-ratio test of each variable: the model refitted without it.
+
+        ``chi2 = 2 (llf - llf_without)`` on the rows ``(X, y)`` the model was fitted on, with
+        ``df`` the number of coefficients dropped (the variable's design columns times the
+        K - 1 contrasts). With maximum-likelihood estimates both fits are statsmodels MLEs and
+        ``p_value`` is the chi-square tail. Without them (``inference=False``, e.g. under
+        separation) both are penalised fits at the chosen ``C`` and ``chi2`` is the increase
+        in deviance (log-likelihood without the penalty) when the variable is left out, an
+        unsigned measure of its weight with no p-value (NaN). Unsigned and comparable across
+        variables of any kind, it is the logistic importance the report holds against
+        expected influence.
+
+        Returns
+        -------
+        DataFrame
+            One row per variable: variable, kind, chi2, df, p_value, method.
+        """
+        from sklearn.linear_model import LogisticRegression
+
+        Z = self.encoder.transform(X, report=False)
+        yi = pd.Index(self.classes).get_indexer(np.asarray(y))
+        if len(yi) != Z.shape[0] or (yi < 0).any():
+            raise ValueError(f"`y` must hold one label among the fit's classes {list(self.classes)} per row of `X`.")
+        K = len(self.classes)
+        rows = []
+        if self.coefficients is not None:
+            D = self.design.matrix(Z)
+            for v in self.design.variables:
+                keep = [j for j in range(D.shape[1]) if j not in self.design.columns_of(v.name)]
+                reduced, _ = _statsmodels_fit(D[:, keep], yi, K, "nonrobust", 100)
+                chi2 = max(2.0 * (self.llf - float(reduced.llf)), 0.0)
+                df = (D.shape[1] - len(keep)) * (K - 1)
+                rows.append({"variable": v.name, "kind": v.kind, "chi2": chi2, "df": df,
+                             "p_value": float(stats.chi2.sf(chi2, df)), "method": "likelihood ratio"})
+            return pd.DataFrame(rows)
+
+        def loglik(model, Zs) -> float:
+            p = model.predict_proba(Zs)[np.arange(len(yi)), yi]
+            return float(np.log(np.clip(p, 1e-300, None)).sum())
+
+        def fit(Zs):
+            return LogisticRegression(C=self.C, solver="newton-cholesky", max_iter=1000).fit(Zs, yi)
+
+        full = loglik(self.penalised, Z)
+        for v in self.design.variables:
+            keep = [c for c in range(Z.shape[1]) if c not in v.columns]
+            Zs = Z[:, keep]
+            ll = loglik(fit(Zs), Zs) if keep else float(np.log(np.bincount(yi, minlength=K)[yi] / len(yi)).sum())
+            rows.append({"variable": v.name, "kind": v.kind, "chi2": max(2.0 * (full - ll), 0.0),
+                         "df": len(self.design.columns_of(v.name)) * (K - 1), "p_value": np.nan,
+                         "method": f"penalised deviance (C = {self.C:.3g})"})
+        return pd.DataFrame(rows)
+
     @property
     def title(self) -> str:
         kind = "binary" if len(self.classes) == 2 else "multinomial"

@@ -68,6 +68,8 @@ def add_parser(sub) -> None:
     p.add_argument("data", nargs="?", help="CSV file (delimiter inferred; default: bundled Palmer penguins)")
     p.add_argument("--out", default="shallownet-report", help="report folder (default ./shallownet-report)")
     p.add_argument("--force", action="store_true", help="replace an existing report folder")
+    p.add_argument("--single-file", action="store_true",
+                   help="also embed the figures in index.html, so that the page alone can be mailed")
     p.add_argument("--conditional", default="knn", choices=["knn", "copula", "model", "marginal"],
                    help="conditional distribution for expected influence (default knn)")
     p.add_argument("--information-plane", action="store_true", help="add the information-plane section")
@@ -233,7 +235,7 @@ def run(args: argparse.Namespace) -> int:
         devices=devices_option(args), task=args.task, attributions=[m for m in METHODS if m not in args.skip],
     )
     analysis.notes[:0] = notes
-    write_analysis(analysis, out, force=args.force)
+    write_analysis(analysis, out, force=args.force, single_file=args.single_file)
     steps.finish()
     for note in analysis.notes:
         print(f"note: {note}", file=sys.stderr)

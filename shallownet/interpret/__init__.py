@@ -10,9 +10,11 @@ from ..models import as_network
 from .ale import AccumulatedLocalEffects, ale
 from .ale2 import SecondOrderALE, ale2
 from .activity import (
+    HiddenActivations,
     HiddenActivity,
     OutputDeltas,
     WeightFrequency,
+    hidden_activations,
     hidden_activity,
     output_deltas,
     weight_frequency,
@@ -78,6 +80,7 @@ __all__ = [
     "olden",
     "milne",
     "olden_test",
+    "hidden_activations",
     "hidden_activity",
     "weight_frequency",
     "output_deltas",
@@ -85,6 +88,7 @@ __all__ = [
     "WeightTable",
     "Importance",
     "OldenTest",
+    "HiddenActivations",
     "HiddenActivity",
     "WeightFrequency",
     "OutputDeltas",

@@ -6,6 +6,10 @@
 * **Input weight x input frequency**: ``C_cj = w_cj * mean_n x_nc`` with one-hot groups
   centred; per variable, the sum over its columns and the shift-invariant spread
   ``SD_n(sum_{c in G} w_cj x_nc) = sqrt(w_G' Cov(x_G) w_G)``.
+* **Activation distributions** (:func:`hidden_activations`): every case's activation of every
+  node, by true class: quartiles per class and the separation of each node, the largest
+  difference between two class medians in units of the node's activation range (0 to 1 for
+  logistic units); a reading that needs no threshold, unlike a firing count.
 * **Output deltas**: ``Delta_j(k, l) = |v_jk - v_jl|`` for the last hidden layer, and the class
   each node favours.
 """
@@ -245,6 +249,103 @@ def hidden_activity(
         counts=counts,
         thresholds=(th_high, th_low),
         activation=net.activation,
+    )
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class HiddenActivations(Result):
+    """Each case's activation of each hidden node, with the cases' classes.
+
+    Attributes
+    ----------
+    layers : tuple of str
+    nodes : tuple of tuple of str
+    values : tuple of ndarray
+        Per layer, shape (M, N, H): member, case, node.
+    groups : ndarray (N,) of int
+        Class index of each case.
+    classes : tuple of str
+        Class (or target quarter) labels.
+    activation : str
+    """
+
+    layers: tuple[str, ...]
+    nodes: tuple[tuple[str, ...], ...]
+    values: tuple[np.ndarray, ...]
+    groups: np.ndarray
+    classes: tuple[str, ...]
+    activation: str
+
+    @property
+    def title(self) -> str:
+        return f"Hidden-node activations by class ({self.activation} units)"
+
+    @property
+    def n_members(self) -> int:
+        return int(self.values[0].shape[0])
+
+    def separation(self, layer: int = 0, member: int = 0) -> pd.DataFrame:
+        """Per node of one member: the two classes whose median activations differ most, the
+        difference, and that difference over the node's observed range (5th to 95th
+        percentile over all cases; 0 for a node that does not vary)."""
+        h = self.values[layer][member]
+        rows = []
+        for j, node in enumerate(self.nodes[layer]):
+            med = np.array([np.median(h[self.groups == k, j]) if (self.groups == k).any() else np.nan
+                            for k in range(len(self.classes))])
+            hi, lo = int(np.nanargmax(med)), int(np.nanargmin(med))
+            spread = float(np.subtract(*np.percentile(h[:, j], [95, 5])))
+            gap = float(med[hi] - med[lo])
+            rows.append({"node": node, "high_class": self.classes[hi], "low_class": self.classes[lo],
+                         "median_high": float(med[hi]), "median_low": float(med[lo]), "difference": gap,
+                         "relative": gap / spread if spread > 1e-12 else 0.0})
+        return pd.DataFrame(rows)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per layer, member, node and class: n, mean, quartiles, 5th and 95th percentile."""
+        rows = []
+        for l, layer in enumerate(self.layers):
+            for m in range(self.n_members):
+                for j, node in enumerate(self.nodes[l]):
+                    for k, c in enumerate(self.classes):
+                        h = self.values[l][m, self.groups == k, j]
+                        q = np.percentile(h, [5, 25, 50, 75, 95]) if h.size else np.full(5, np.nan)
+                        rows.append({"layer": layer, "member": m, "node": node, "class": c, "n": int(h.size),
+                                     "mean": float(h.mean()) if h.size else np.nan, "p05": q[0], "q1": q[1],
+                                     "median": q[2], "q3": q[3], "p95": q[4]})
+        return pd.DataFrame(rows)
+
+
+def hidden_activations(model: Any, X: Any, y: Any, *, encoded: bool = False) -> HiddenActivations:
+    """Every case's activation of every hidden node, grouped by true class.
+
+    Parameters
+    ----------
+    model : Network, fitted ShallowNetClassifier or fitted sklearn MLPClassifier
+        At least one hidden layer.
+    X : array-like or DataFrame (N, n_features)
+        Cases (raw, or encoded with ``encoded=True``).
+    y : array-like (N,)
+        True class labels (for a regression network, the target: grouped by its quarters).
+
+    Returns
+    -------
+    HiddenActivations
+    """
+    net = network_of(model, 1, "hidden_activations")
+    Z = encoded_input(net, X, encoded)
+    if net.is_regression:
+        from ._inputs import numeric_targets
+
+        groups, labels = quarter_index(numeric_targets(net, y, Z.shape[0])[:, 0]), QUARTERS
+    else:
+        groups, labels = class_indices(net, y, Z.shape[0]), tuple(str(c) for c in net.classes)
+    outs = net.layer_outputs(Z, encoded=True)
+    return HiddenActivations(
+        layers=tuple(f"hidden{l + 1}" for l in range(len(outs) - 1)),
+        nodes=node_labels(net.hidden_sizes),
+        values=tuple(np.asarray(h, dtype=np.float64) for h in outs[:-1]),
+        groups=np.asarray(groups), classes=tuple(labels), activation=net.activation,
     )
 
 

@@ -14,8 +14,10 @@ group set at once).
   largest entry, so each profile is a valid input).
 * **ICE / partial dependence** (Goldstein et al. 2015; Friedman 2001): the curve of every case
   with variable i swept and the others as observed; partial dependence is their mean.
-* **Decision surface**: the probabilities and the decision over a grid of two variables, the
-  others held at one case, at their medians, or at a chosen quantile.
+* **Decision surface**: the probabilities and the decision over a grid of two variables (their
+  whole training range, or a span of quantiles where the data lie), the others held at one
+  case (a given one, or the typical case of the densest region), at their medians, or at a
+  chosen quantile.
 """
 
 from __future__ import annotations
@@ -305,12 +307,46 @@ class DecisionSurface(Result):
         return frame
 
 
+def typical_row(x: np.ndarray, n_neighbors: int = 10, max_rows: int = 2000) -> int:
+    """The row of ``x`` (encoded) in the densest region: the smallest distance to its
+    ``n_neighbors``-th nearest neighbour (Euclidean, encoded scale), among at most ``max_rows``
+    evenly spaced rows (searched against all of them)."""
+    n = x.shape[0]
+    if n < 2:
+        return 0
+    k = min(n_neighbors, n - 1)
+    candidates = np.unique(np.linspace(0, n - 1, min(n, max_rows)).astype(int))
+    x64 = np.asarray(x, dtype=np.float64)
+    sq = (x64 ** 2).sum(axis=1)
+    radius = np.empty(len(candidates))
+    for start in range(0, len(candidates), 256):
+        idx = candidates[start:start + 256]
+        d2 = sq[idx, None] + sq[None, :] - 2.0 * x64[idx] @ x64.T
+        radius[start:start + 256] = np.partition(d2, k, axis=1)[:, k]  # column 0 is the row itself
+    return int(candidates[np.argmin(radius)])
+
+
+def _axis(v, x: np.ndarray, n_grid: int, span):
+    """``(cols, candidates, values)`` of one axis: a grid over the whole training range, or for a
+    real variable with ``span`` over those quantiles of its known values (never "missing")."""
+    cols, cand = substitution(v, n_grid)
+    if span is None or v.kind != "real":
+        return cols, cand, candidate_values(v, n_grid)
+    values = x[:, v.columns[0]].astype(np.float64)
+    if v.has_indicator:
+        values = values[x[:, v.columns[1]] < 0.5]
+    grid = np.linspace(*np.quantile(values, span), n_grid)
+    cand = np.column_stack([grid, np.zeros(n_grid)]) if v.has_indicator else grid[:, None]
+    return cols, cand, v.to_raw(grid)
+
+
 def decision_surface(
     model: Any,
     X: Any,
     variables: Any,
     *,
     at: Any = "median",
+    span: Any = None,
     n_grid: int = 41,
     encoded: bool = False,
 ) -> DecisionSurface:
@@ -322,9 +358,15 @@ def decision_surface(
     variables : pair of str
         The two variables of the map (any kinds; a binary or enumerated one gives a categorical
         axis).
-    at : "median", float in [0, 1], or int
+    at : "median", "densest", float in [0, 1], or int
         Hold the other variables at their medians, at that quantile (binary and enumerated ones
-        at their most frequent value), or at row ``at`` of ``X``.
+        at their most frequent value), at the typical case of the densest region (the row of
+        ``X`` closest to its 10th nearest neighbour, :func:`typical_row`: a real case, unlike a
+        row of column medians), or at row ``at`` of ``X``.
+    span : pair of floats in [0, 1], optional
+        Draw a real axis over these quantiles of the variable's known values in ``X`` (e.g.
+        ``(0.01, 0.99)``: where the data lie) instead of its whole training range; the
+        "missing" value of a variable with an indicator is then left out.
     n_grid : int, default 41
         Grid points per real axis.
 
@@ -339,9 +381,21 @@ def decision_surface(
     va, vb = (one_variable(net, v) for v in variables)
     if va.name == vb.name:
         raise ValueError(f"`variables` must name two different variables. Got {variables!r}.")
+    if span is not None:
+        try:
+            low, high = (float(q) for q in span)
+        except (TypeError, ValueError):
+            raise ValueError(f"`span` must be a pair of quantiles (low, high). Got {span!r}.") from None
+        if not 0.0 <= low < high <= 1.0:
+            raise ValueError(f"`span` must satisfy 0 <= low < high <= 1. Got {span!r}.")
+        span = (low, high)
     if isinstance(at, str):
-        check_one_of("at", at, ("median",))
-        held, where = _held_at_quantiles(net.variables, x, np.array([0.5]))[0], "median"
+        check_one_of("at", at, ("median", "densest"))
+        if at == "median":
+            held, where = _held_at_quantiles(net.variables, x, np.array([0.5]))[0], "median"
+        else:
+            row = typical_row(x)
+            held, where = x[row].copy(), f"the typical case {row}"
     elif isinstance(at, numbers.Integral) and not isinstance(at, bool):
         if not -x.shape[0] <= at < x.shape[0]:
             raise ValueError(f"`at` must be a row of `X` (0 .. {x.shape[0] - 1}). Got {at}.")
@@ -349,16 +403,15 @@ def decision_surface(
     else:
         q = check_float("at", at, 0.0, 1.0)
         held, where = _held_at_quantiles(net.variables, x, np.array([q]))[0], f"quantile {q:g}"
-    cols_a, cand_a = substitution(va, n_grid)
-    cols_b, cand_b = substitution(vb, n_grid)
+    cols_a, cand_a, values_a = _axis(va, x, n_grid, span)
+    cols_b, cand_b, values_b = _axis(vb, x, n_grid, span)
     G1, G2 = cand_a.shape[0], cand_b.shape[0]
     cand = np.concatenate([np.repeat(cand_a, G2, axis=0), np.tile(cand_b, (G1, 1))], axis=1)
     cols = np.concatenate([cols_a, cols_b])
     proba, _ = proba_grid(net, held[None, :], cols, cand)
     proba = proba[0].reshape(G1, G2, -1).astype(np.float64)
     return DecisionSurface(
-        variables=(va.name, vb.name), kinds=(va.kind, vb.kind),
-        values=(candidate_values(va, n_grid), candidate_values(vb, n_grid)), proba=proba,
+        variables=(va.name, vb.name), kinds=(va.kind, vb.kind), values=(values_a, values_b), proba=proba,
         decision=np.zeros(proba.shape[:2], int) if net.is_regression else proba.argmax(axis=-1),
         held=held, at=where, classes=np.asarray(net.classes), regression=net.is_regression,
     )

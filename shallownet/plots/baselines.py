@@ -140,3 +140,43 @@ def plot_importance_vs_coefficient(
     rho = float(row["spearman"].iloc[0]) if len(row) else np.nan
     ax.set_title(f"{method} vs {logistic} ({contrast}): Spearman rho = {rho:.2f}")
     return ax
+
+
+def plot_importance_pair(frame, left: str, right: str, *, left_error: str | None = None,
+                         labels: tuple[str, str] | None = None, axes=None):
+    """Two importances of the same variables side by side as bars, in the order of ``left``.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per variable: a ``variable`` column and the columns ``left`` and ``right``
+        (and ``left_error``, drawn as an error bar on the left bars, when given).
+    left, right : str
+        The columns drawn in the left and the right panel.
+    labels : pair of str, optional
+        Axis labels of the two panels (default: the column names).
+    axes : pair of matplotlib Axes, optional
+
+    Returns
+    -------
+    pair of matplotlib Axes
+    """
+    import matplotlib.pyplot as plt
+
+    from .palette import OKABE_ITO
+
+    missing = [c for c in ("variable", left, right, *([left_error] if left_error else [])) if c not in frame]
+    if missing:
+        raise ValueError(f"`frame` lacks the columns {missing}; it has {list(frame.columns)}.")
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(9, 0.4 * len(frame) + 1.5), sharey=True)
+    data = frame.sort_values(left, ascending=True)
+    y = np.arange(len(data))
+    labels = labels or (left, right)
+    axes[0].barh(y, data[left], xerr=data[left_error] if left_error else None, color=OKABE_ITO[0], capsize=2)
+    axes[1].barh(y, data[right], color=OKABE_ITO[1])
+    axes[0].set_yticks(y, data["variable"])
+    for ax, label in zip(axes, labels):
+        ax.set_xlabel(label)
+        ax.grid(axis="x", color="#dddddd", lw=0.5)
+    return axes

@@ -162,44 +162,82 @@ def plot_partial_dependence(result: Any, *, class_: Any = None, ice: bool = True
     return ax
 
 
-def plot_surface(result: Any, *, class_: Any = None, ax=None):
-    """Contour map of one class probability over two variables, with the decision boundaries
-    (for a regression surface: of one output's prediction, coloured over its own range).
+def plot_surface(result: Any, *, class_: Any = None, points: Any = None, labels: Any = None, ax=None):
+    """Map of the classification over two variables (for a regression surface: of one
+    output's prediction, coloured over its own range), optionally with the data on it.
 
-    A binary or enumerated variable gives a categorical axis (cells instead of contours).
+    Two classes (or a chosen ``class_``): contours of that class's probability on a colour map
+    safe for colour-blind readers, with the decision boundary. More classes and no
+    ``class_``: the decided class in each region, in the class colours of
+    :mod:`shallownet.plots.palette`, shaded by the probability of the decided class. A
+    binary or enumerated variable gives a categorical axis (cells instead of contours).
+
+    Parameters
+    ----------
+    result : DecisionSurface
+    class_ : label, optional
+        The class whose probability is drawn.
+    points : DataFrame, optional
+        Cases to overlay (raw units), with the two variables as columns; real axes only.
+    labels : array-like, optional
+        The class of each point (colours and markers follow the classes of ``result``).
+    ax : matplotlib Axes, optional
 
     Returns
     -------
     matplotlib Axes
     """
+    from matplotlib.colors import ListedColormap
+
     from ..interpret.profiles import DecisionSurface
+    from .palette import DIVERGING, MARKERS, class_colour
 
     _require(result, DecisionSurface, "decision_surface")
     ax = _axes(ax, (6, 5))
-    k = _class_index(result.classes, class_)
     va, vb = result.values
     cat_a, cat_b = _categorical(va), _categorical(vb)
     xa = np.arange(len(va)) if cat_a else np.asarray(va, float)
     xb = np.arange(len(vb)) if cat_b else np.asarray(vb, float)
-    P = result.proba[:, :, k].T  # rows: second variable
     regression = result.regression
-    low, high = (float(P.min()), float(P.max())) if regression else (0.0, 1.0)
-    if high <= low:
-        high = low + 1.0
-    if cat_a or cat_b:
-        image = ax.pcolormesh(xa, xb, P, shading="nearest", vmin=low, vmax=high, cmap="RdBu_r")
+    K = len(result.classes)
+    regions = not regression and class_ is None and K > 2
+    if regions:
+        colours = ListedColormap([class_colour(k) for k in range(K)])
+        strength = result.proba.max(axis=-1).T
+        ax.pcolormesh(xa, xb, result.decision.T, cmap=colours, vmin=-0.5, vmax=K - 0.5, shading="nearest",
+                      alpha=0.25 + 0.35 * (strength - strength.min()) / max(float(np.ptp(strength)), 1e-12))
+        label = "decided class (darker: more probable)"
     else:
-        image = ax.contourf(xa, xb, P, levels=np.linspace(low, high, 11), cmap="RdBu_r")
-        if not regression and len(np.unique(result.decision)) > 1:
-            ax.contour(xa, xb, result.decision.T.astype(float), colors="k", linewidths=1.2,
-                       levels=np.arange(len(result.classes)) + 0.5)
-    label = f"predicted {result.classes[k]}" if regression else f"p({result.classes[k]})"
-    ax.figure.colorbar(image, ax=ax, label=label)
+        k = _class_index(result.classes, class_)
+        P = result.proba[:, :, k].T  # rows: second variable
+        low, high = (float(P.min()), float(P.max())) if regression else (0.0, 1.0)
+        if high <= low:
+            high = low + 1.0
+        if cat_a or cat_b:
+            image = ax.pcolormesh(xa, xb, P, shading="nearest", vmin=low, vmax=high, cmap=DIVERGING)
+        else:
+            image = ax.contourf(xa, xb, P, levels=np.linspace(low, high, 11), cmap=DIVERGING)
+        label = f"predicted {result.classes[k]}" if regression else f"p({result.classes[k]})"
+        ax.figure.colorbar(image, ax=ax, label=label)
+    if not regression and not (cat_a or cat_b) and len(np.unique(result.decision)) > 1:
+        ax.contour(xa, xb, result.decision.T.astype(float), colors="k", linewidths=1.2,
+                   levels=np.arange(K) + 0.5)
+    if points is not None and not (cat_a or cat_b):
+        pa = np.asarray(points[result.variables[0]], dtype=float)
+        pb = np.asarray(points[result.variables[1]], dtype=float)
+        groups = np.asarray(labels, dtype=object) if labels is not None else np.full(len(pa), None)
+        inside = (pa >= xa.min()) & (pa <= xa.max()) & (pb >= xb.min()) & (pb <= xb.max())
+        for k, c in enumerate(result.classes if labels is not None else [None]):
+            sel = inside & ((groups == c) if labels is not None else True)
+            ax.scatter(pa[sel], pb[sel], s=14, marker=MARKERS[k % len(MARKERS)], color=class_colour(k),
+                       edgecolor="black", linewidth=0.4, label=None if c is None else str(c))
+        if labels is not None:
+            ax.legend(title="true class", fontsize="small", loc="best", framealpha=0.8)
     for axis, cat, values in ((ax.xaxis, cat_a, va), (ax.yaxis, cat_b, vb)):
         if cat:
             axis.set_ticks(np.arange(len(values)))
             axis.set_ticklabels([str(v) for v in values])
     ax.set_xlabel(result.variables[0])
     ax.set_ylabel(result.variables[1])
-    ax.set_title(result.title, fontsize="small")
+    ax.set_title(result.title + (f"; {label}" if regions else ""), fontsize="small")
     return ax

@@ -240,3 +240,59 @@ def plot_hidden_activity(
     ax.set_title(f"{activity.layers[layer]}: fraction of cases with h {sign} {threshold:g}", fontsize=10)
     ax.figure.colorbar(image, ax=ax, fraction=0.05)
     return ax
+
+
+def plot_activation_distributions(activations, layer: int = 0, member: int = 0, ax=None):
+    """Distributions of each hidden node's activation by true class (one member).
+
+    One strip per node, a violin per class in the class colours of
+    :mod:`shallownet.plots.palette`, with the class medians marked; nodes ordered by how far
+    apart their class medians lie (:meth:`HiddenActivations.separation`).
+
+    Parameters
+    ----------
+    activations : HiddenActivations
+    layer : int, default 0
+    member : int, default 0
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    import inspect
+
+    from ..interpret.activity import HiddenActivations
+    from .palette import class_colour
+
+    _check_type("activations", activations, (HiddenActivations,))
+    m = _check_member(member, activations.n_members)
+    h = activations.values[layer][m]
+    order = activations.separation(layer, m).sort_values("relative", ascending=False).index.to_numpy()
+    K = len(activations.classes)
+    ax = _axes(ax, (8, 0.55 * len(order) * max(K, 2) / 2 + 1.5))
+    width = 0.8 / K
+    # matplotlib 3.10 replaced vert=False by orientation="horizontal"
+    horizontal = ({"orientation": "horizontal"} if "orientation" in inspect.signature(ax.violinplot).parameters
+                  else {"vert": False})
+    for row, j in enumerate(order[::-1]):
+        for k in range(K):
+            values = h[activations.groups == k, j]
+            y = row + (k - (K - 1) / 2) * width
+            if values.size > 1 and np.ptp(values) > 1e-9:
+                parts = ax.violinplot(values, positions=[y], widths=width * 0.95, showextrema=False, **horizontal)
+                for body in parts["bodies"]:
+                    body.set_facecolor(class_colour(k))
+                    body.set_edgecolor("black")
+                    body.set_linewidth(0.4)
+                    body.set_alpha(0.8)
+            if values.size:
+                ax.plot([np.median(values)] * 2, [y - width / 2, y + width / 2], color="black", lw=1.2)
+    ax.set_yticks(range(len(order)), [activations.nodes[layer][j] for j in order[::-1]])
+    ax.set_xlabel(f"activation ({activations.activation})")
+    from matplotlib.patches import Patch
+
+    ax.legend(handles=[Patch(color=class_colour(k), label=c) for k, c in enumerate(activations.classes)],
+              title="true class", fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.set_title(f"{activations.layers[layer]}, member {m}: activation by class (black: median)", fontsize="small")
+    return ax

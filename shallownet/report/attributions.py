@@ -1,6 +1,6 @@
 """The attribution part of an analysis: Shapley values, the final-feature map, counterfactuals
 and accumulated local effects (issue 17), computed by :func:`compute_attributions` and written
-into the report by :func:`attribution_sections` and into ``results.json`` by
+into the report by :func:`attribution_sections` (as folded detail of the report's questions) and into ``results.json`` by
 :func:`attributions_json`.
 
 Bounds that keep the default analysis affordable:
@@ -124,8 +124,9 @@ def _ale_frame(results: list) -> pd.DataFrame:
     return pd.concat([r.to_frame() for r in results], ignore_index=True) if results else pd.DataFrame()
 
 
-def attribution_sections(rep, a) -> None:
-    """Add the Shapley, final-feature map, counterfactual and ALE sections that ``a`` holds."""
+def attribution_sections(a, variables, hidden) -> None:
+    """Add the Shapley, counterfactual and ALE parts that ``a`` holds to the section (or folded
+    detail) ``variables``, and the final-feature map to ``hidden``, each under its subheading."""
     from ..plots.ale import plot_ale
     from ..plots.hidden_map import plot_hidden_map
     from ..plots.shapley import plot_shapley_summary, plot_shapley_waterfall
@@ -137,7 +138,7 @@ def attribution_sections(rep, a) -> None:
         agree = shapley_agreement(s, a.variable_table()).set_index("method")["spearman"]
         top = imp.iloc[0]
         ei_top = a.variable_table().sort_values("expected", ascending=False)["variable"].iloc[0]
-        sec = rep.section("Shapley values")
+        sec = variables.subheading("Shapley values")
         sec.text(
             f"{top['variable']} has the largest mean |phi| ({top['mean_abs']:.3f} of probability); "
             + ("it is also the variable of largest expected influence" if top["variable"] == ei_top
@@ -164,7 +165,7 @@ def attribution_sections(rep, a) -> None:
     if "hidden_map" in r:
         h = r["hidden_map"]
         wrong = h.misclassified
-        sec = rep.section("Final-feature map")
+        sec = hidden.subheading("Final-feature map")
         sec.text(
             f"The first two principal components of the last hidden layer (member {h.member}) explain "
             f"{h.explained_variance_ratio[:2].sum():.0%} of its variance"
@@ -178,7 +179,7 @@ def attribution_sections(rep, a) -> None:
         c = r["counterfactuals"]
         table = c.variable_frame()
         easy = table.sort_values("within_one_spread", ascending=False).iloc[0]
-        sec = rep.section("Counterfactuals")
+        sec = variables.subheading("Counterfactuals")
         sec.text(
             f"A counterfactual was found for {c.found.mean():.0%} of the {len(c.base)} cases (median distance "
             f"{np.median(c.distance[c.found]) if c.found.any() else float('nan'):.3g}); changing "
@@ -194,7 +195,7 @@ def attribution_sections(rep, a) -> None:
         curves = r["ale"]
         span = {e.variable: float(np.nanmax(e.effects) - np.nanmin(e.effects)) for e in curves}
         big = max(span, key=span.get)
-        sec = rep.section("Accumulated local effects")
+        sec = variables.subheading("Accumulated local effects")
         sec.text(f"Of the {len(curves)} variables of largest expected influence, {big} moves a class "
                  f"probability the most over its range (by {span[big]:.2f}).")
         for e in curves:

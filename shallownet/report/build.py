@@ -14,27 +14,39 @@ import datetime as _dt
 import json
 import os
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..baselines.coefficients import raw_iqr
+from ..data.encoder import OutOfRangeWarning
 from ..results import to_jsonable
 from .attributions import ATTRIBUTIONS_SCHEMA, attribution_sections, attributions_json
 from .html import Report
 from .missing import missing_table, missing_words
 from .schema import validate
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """2: ``model.epochs`` replaced by ``model.optimizer`` and ``model.convergence`` (one record per
 member: converged, reason, n_iter, objective, grad_norm). 3: ``missing`` (policy, per-variable
-counts, rows used; :func:`shallownet.analysis.missing_summary`)."""
+counts, rows used; :func:`shallownet.analysis.missing_summary`). 4: ``data.majority_class`` and
+``data.majority_accuracy`` (always predicting the most common training class, on the held-out
+rows); ``logistic`` may be present without maximum-likelihood estimates and holds
+``coefficients`` (per [0, 1] range; null without MLE), ``odds_ratios`` (per raw unit, per
+interquartile range, per category against its reference; null without MLE) and
+``variable_tests`` (one likelihood-ratio chi2 per variable, or the penalised deviance increase);
+``importance_agreement`` (Spearman's rho of expected influence against the logistic test, or
+null); ``decision_surface`` (the two variables drawn, the quantile span, where the others are
+held; null with fewer than two real variables)."""
 
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
 RESULTS_SCHEMA: dict = {
     "type": "object",
     "required": ["schema_version", "shallownet_version", "created", "source", "target", "classes",
-                 "data", "model", "variables", "comparison", "findings", "notes", "timings"],
+                 "data", "model", "variables", "comparison", "logistic", "importance_agreement",
+                 "decision_surface", "findings", "notes", "timings"],
     "additionalProperties": False,
     "properties": {
         "schema_version": {"const": SCHEMA_VERSION},
@@ -46,7 +58,8 @@ RESULTS_SCHEMA: dict = {
         "data": {
             "type": "object",
             "required": ["n_rows", "n_train", "n_test", "n_test_complete", "dropped_target_rows",
-                         "dropped_training_rows", "dropped_columns", "class_counts"],
+                         "dropped_training_rows", "dropped_columns", "class_counts", "majority_class",
+                         "majority_accuracy"],
             "properties": {
                 "n_rows": {"type": "integer", "minimum": 0},
                 "n_train": {"type": "integer", "minimum": 0},
@@ -56,6 +69,8 @@ RESULTS_SCHEMA: dict = {
                 "dropped_training_rows": {"type": "integer", "minimum": 0},
                 "dropped_columns": {"type": "array", "items": {"type": "string"}},
                 "class_counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "majority_class": {"type": ["string", "number", "boolean"]},
+                "majority_accuracy": _NUMBER_OR_NULL,
             },
         },
         "model": {
@@ -107,7 +122,30 @@ RESULTS_SCHEMA: dict = {
                                                                                         "diff_high"]}},
             },
         },
-        "logistic": {"type": ["object", "null"]},
+        "logistic": {
+            "type": ["object", "null"],
+            "required": ["coefficients", "odds_ratios", "variable_tests"],
+            "additionalProperties": False,
+            "properties": {
+                "coefficients": {"type": ["array", "null"], "items": {"type": "object"}},
+                "odds_ratios": {"type": ["array", "null"], "items": {
+                    "type": "object", "required": ["contrast", "variable", "comparison", "or_per_unit", "or_low",
+                                                   "or_high", "iqr", "or_per_iqr", "iqr_low", "iqr_high", "p_value"]}},
+                "variable_tests": {"type": ["array", "null"], "items": {
+                    "type": "object", "required": ["variable", "kind", "chi2", "df", "p_value", "method"]}},
+            },
+        },
+        "importance_agreement": {
+            "type": "object",
+            "required": ["expected_vs_logistic_spearman"],
+            "properties": {"expected_vs_logistic_spearman": _NUMBER_OR_NULL},
+        },
+        "decision_surface": {
+            "type": ["object", "null"],
+            "required": ["variables", "span", "at"],
+            "properties": {"variables": {"type": "array", "items": {"type": "string"}},
+                           "span": {"type": "array", "items": {"type": "number"}}, "at": {"type": "string"}},
+        },
         "missing": {
             "type": "object",
             "required": ["policy", "fill", "unknown", "columns", "rows"],
@@ -202,11 +240,21 @@ def _variable_findings(a) -> list[str]:
 
 # -- figures -------------------------------------------------------------------------------
 def _figure(draw, *args, figsize=(7, 4), **kwargs):
-    import matplotlib.pyplot as plt
+    """A figure outside pyplot's registry drawn by ``draw(*args, ax=..., **kwargs)``."""
+    from matplotlib.figure import Figure
 
-    fig, ax = plt.subplots(figsize=figsize)
-    draw(*args, ax=ax, **kwargs)
+    fig = Figure(figsize=figsize)
+    draw(*args, ax=fig.subplots(), **kwargs)
     fig.tight_layout()
+    return fig
+
+
+def _figure_grid(rows: int, cols: int, figsize, **kwargs):
+    """An empty figure of ``rows x cols`` axes outside pyplot's registry."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize)
+    fig.subplots(rows, cols, **kwargs)
     return fig
 
 
@@ -253,22 +301,422 @@ def _training_curve(model, ax=None):
 
 
 # -- the report ----------------------------------------------------------------------------
+MAX_FINDINGS = 5
+"""Findings on the first screen (``results.json`` keeps all of them)."""
+
+SURFACE_SPAN = (0.01, 0.99)
+"""Quantiles of each axis of the report's decision surface: the range where the data lie."""
+
+
+def _pct(v: float) -> str:
+    return f"{v:.1%}"
+
+
+def held_out(a) -> tuple[pd.DataFrame, pd.Series]:
+    """The held-out rows the model can encode (those of every held-out figure) and their classes."""
+    from ..analysis import usable_rows
+
+    rows = usable_rows(a.model, a.X_test)
+    return a.X_test[rows], a.y_test[rows]
+
+
+def majority_baseline(a) -> tuple[object, float]:
+    """The most common training class and the held-out accuracy of always predicting it."""
+    majority = a.y_train.value_counts().idxmax()
+    _, y = held_out(a)
+    return majority, float((y == majority).mean()) if len(y) else float("nan")
+
+
+def surface_choice(a):
+    """The report's decision surface: over the two real variables of largest expected
+    influence, on :data:`SURFACE_SPAN` of their training values, the others held at the typical
+    case of the densest region (:func:`~shallownet.interpret.profiles.typical_row`); None when
+    the model has fewer than two real variables."""
+    from ..interpret import decision_surface
+
+    net = a.model.network_
+    real = {v.name for v in net.variables if v.kind == "real"}
+    ranked = [n for n in a.results["expected"].to_frame().sort_values("expected", ascending=False)["variable"]
+              if n in real]
+    if len(ranked) < 2:
+        return None
+    train_rows = _training_rows(a)
+    return decision_surface(a.model, train_rows, ranked[:2], at="densest", span=SURFACE_SPAN)
+
+
+def _training_rows(a) -> pd.DataFrame:
+    from ..analysis import usable_rows
+
+    return a.X_train[usable_rows(a.model, a.X_train)]
+
+
+def _comparison_numbers(a) -> dict | None:
+    comp = a.results["comparison"]
+    if comp is None:
+        return None
+    return comp.to_frame().set_index("metric").loc["accuracy"].to_dict()
+
+
+def _importance_frame(a) -> pd.DataFrame:
+    """Per variable: expected influence, its sd over members, and the logistic LR chi2 (if any)."""
+    ei = a.results["expected"].to_frame()[["variable", "expected", "member_sd"]]
+    tests = a.results.get("logistic_tests")
+    if tests is not None:
+        ei = ei.merge(tests[["variable", "chi2", "df", "p_value", "method"]], on="variable", how="left")
+    return ei
+
+
+def _logistic_label(a) -> str:
+    tests = a.results.get("logistic_tests")
+    if tests is None:
+        return ""
+    method = tests["method"].iloc[0]
+    return "likelihood-ratio chi2 (refit without the variable)" if method == "likelihood ratio" else \
+        f"deviance increase without the variable ({method})"
+
+
+def _is_mle(a) -> bool:
+    tests = a.results.get("logistic_tests")
+    return tests is not None and tests["method"].iloc[0] == "likelihood ratio"
+
+
+def _spearman(a) -> float:
+    side = a.results["side_by_side"].agreement
+    row = side[(side["contrast"] == "all")
+               & (side[["method_a", "method_b"]].isin(["expected influence", "logistic LR chi2"]).all(axis=1))]
+    return float(row["spearman"].iloc[0]) if len(row) else float("nan")
+
+
+def first_screen(rep: Report, a) -> None:
+    """The question, the headline comparison, the findings and one figure."""
+    from ..plots.baselines import plot_importance_pair
+    from ..plots.influence import plot_influence
+
+    net = a.model.network_
+    names = [v.name for v in net.variables]
+    X_te, _ = held_out(a)
+    sec = rep.section("")
+    sec.text(f"Question: which {a.target} ({', '.join(str(c) for c in a.classes)}) does a case have, "
+             f"given {len(names)} variables ({', '.join(names)})? Rows used: {len(_training_rows(a))} for "
+             f"training and {len(X_te)} held out for testing, of {len(a.X_train) + len(a.X_test)} with a "
+             f"target.")
+    majority, base = majority_baseline(a)
+    acc = _comparison_numbers(a)
+    figures = [(_pct(a.test_accuracy), "network accuracy, held-out cases")]
+    if acc is not None:
+        figures += [(_pct(acc["logistic"]), "logistic regression accuracy"),
+                    (f"{acc['difference']:+.1%} [{acc['diff_low']:+.1%}, {acc['diff_high']:+.1%}]",
+                     "network minus logistic, 95% interval")]
+    figures.append((_pct(base), f"always predicting {majority}"))
+    sec.headline(figures)
+    sec.findings(findings(a)[:MAX_FINDINGS])
+    frame = _importance_frame(a)
+    if "chi2" in frame:
+        fig = _figure_grid(1, 2, (9, 0.4 * len(frame) + 1.6), sharey=True)
+        plot_importance_pair(frame, "expected", "chi2", left_error="member_sd", axes=fig.axes,
+                             labels=("expected influence\n(±1 sd over members)",
+                                     "logistic: LR chi2 without the variable" if _is_mle(a) else
+                                     "logistic (penalised): deviance\nincrease without the variable"))
+        fig.suptitle(f"What the network and logistic regression find important (Spearman rho {_spearman(a):.2f})",
+                     fontsize="medium")
+        fig.tight_layout()
+        top = frame.sort_values("expected", ascending=False)["variable"].tolist()
+        top_lr = frame.sort_values("chi2", ascending=False)["variable"].tolist()
+        sec.figure("importance", fig,
+                   "Left: expected influence of each variable on the network's decision; right: the logistic "
+                   "regression's importance of the same variable.",
+                   alt=f"Two bar charts. By expected influence the order is {', '.join(top)}; by the logistic "
+                       f"regression's {_logistic_label(a)} it is {', '.join(top_lr)}.")
+    else:
+        sec.figure("importance", _figure(plot_influence, a.results["expected"], figsize=(8, 4.5)),
+                   "Potential and expected influence per variable (no logistic regression to compare).")
+
+
+def section_quality(rep: Report, a) -> None:
+    from ..plots.baselines import plot_calibration, plot_metrics, plot_roc
+
+    sec = rep.section("How good is the network?")
+    majority, base = majority_baseline(a)
+    acc = _comparison_numbers(a)
+    comp = a.results["comparison"]
+    text = (f"On {a.n_test_complete} held-out cases the network is right {_pct(a.test_accuracy)} of the time"
+            + (f", logistic regression {_pct(acc['logistic'])} (difference {acc['difference']:+.1%}, 95% interval "
+               f"{acc['diff_low']:+.1%} to {acc['diff_high']:+.1%})" if acc is not None else "")
+            + f", and always predicting the most common class, {majority}, {_pct(base)}.")
+    sec.conclusion(text)
+    counts = pd.concat([a.y_train.value_counts().rename("train"), a.y_test.value_counts().rename("test")], axis=1)
+    shares = counts["train"] / counts["train"].sum()
+    balance = ", ".join(f"{c} {v:.0%}" for c, v in shares.items())
+    sec.text(f"Class balance in training: {balance}.")
+    if comp is None:
+        missing = [n for n in a.notes if n.startswith(("No logistic-regression baseline", "No held-out comparison"))]
+        sec.text(" ".join(missing) or "There is no comparison with logistic regression.")
+        return
+    sec.figure("metrics", _figure(plot_metrics, comp, kind="difference"),
+               "Network minus logistic regression on each held-out metric, with 95% paired bootstrap intervals.",
+               alt="Dots with interval bars, one per metric (accuracy, log-loss, Brier score, ROC AUC, "
+                   "calibration error), showing the network's value minus logistic regression's; "
+                   f"accuracy {acc['difference']:+.1%}.")
+    detail = sec.details("Detail: all metrics, ROC, calibration, class counts")
+    detail.table("comparison", comp.to_frame(), "Held-out metrics with 95% paired bootstrap intervals of the difference.")
+    detail.figure("roc", _figure(plot_roc, comp), "ROC curves on held-out rows.",
+                  alt="ROC curves of the network and of logistic regression on the held-out rows.")
+    detail.figure("calibration", _figure(plot_calibration, comp), "Calibration on held-out rows.",
+                  alt="Reliability diagram: observed frequency against predicted probability for both models.")
+    detail.table("class-counts", counts.rename_axis("class").reset_index(), "Rows per class.")
+
+
+def section_variables(rep: Report, a) -> None:
+    from ..plots.baselines import plot_importance_vs_coefficient
+    from ..plots.influence import plot_influence, plot_influence_heatmap
+    from ..plots.sensitivity import plot_profile, plot_sensitivity
+    from ..plots.weights import plot_importance
+
+    r = a.results
+    ei = r["expected"]
+    frame = _importance_frame(a).sort_values("expected", ascending=False)
+    top = frame.iloc[0]
+    sec = rep.section("Which variables matter, and how do we know?")
+    text = (f"{top['variable']} matters most: changing it alone is expected to change the network's decision for "
+            f"{top['expected']:.1%} of training cases")
+    if "chi2" in frame:
+        lr_top = frame.sort_values("chi2", ascending=False).iloc[0]["variable"]
+        rho = _spearman(a)
+        text += (f"; logistic regression {'agrees on the first variable' if lr_top == top['variable'] else f'puts {lr_top} first'}"
+                 f", and the two rankings correlate with Spearman rho {rho:.2f} over {len(frame)} variables.")
+    else:
+        text += "."
+    sec.conclusion(text)
+    side = r["side_by_side"]
+    if "chi2" in frame:
+        sec.figure("influence-vs-logistic",
+                   _figure(plot_importance_vs_coefficient, side, "expected influence", logistic="logistic LR chi2"),
+                   f"Each variable: the logistic regression's {_logistic_label(a)} (x) against expected influence (y).",
+                   alt="Scatter plot, one labelled point per variable: "
+                       + "; ".join(f"{v} at chi2 {c:.3g}, influence {e:.3g}"
+                                   for v, c, e in zip(frame["variable"], frame["chi2"], frame["expected"])) + ".")
+    else:
+        sec.figure("influence", _figure(plot_influence, ei, figsize=(8, 4.5)), "Potential and expected influence per variable.")
+    knn = (f" The kNN conditional uses the k = {ei.n_neighbors} nearest of {ei.n_reference} reference rows."
+           if ei.conditional == "knn" else "")
+    detail = sec.details("Detail: influence, sensitivity, weights, attributions and every importance side by side")
+    detail.text(
+        "Potential influence: the share of cases whose decision changes for some value of the variable "
+        "(others held fixed). Expected influence: the probability that the variable's value, drawn from its "
+        f"distribution given the other variables ({a.settings.get('conditional')} conditional), changes the "
+        "decision; the marginal version (ignoring the other variables) is a baseline that overstates the "
+        "influence of variables that others predict. Accuracy without a variable is at least the network's "
+        "accuracy minus its expected influence." + knn)
+    detail.figure("influence", _figure(plot_influence, ei, figsize=(8, 4.5)), "Potential and expected influence per variable.")
+    detail.table("influence", ei.to_frame(), "Influence per variable (means over training cases).")
+    detail.table("influence-by-class", ei.aggregate(by="true"), "Expected influence per true class.")
+    detail.figure("influence-cases", _figure(plot_influence_heatmap, ei, figsize=(8, 4.5)),
+                  "Expected influence per case (rows) and variable (columns).")
+    if r.get("logistic_tests") is not None:
+        detail.table("logistic-tests", r["logistic_tests"], "Logistic regression: one test per variable, the model "
+                     "refitted without it (unsigned, comparable across variables of any kind).")
+    detail.table("side-by-side", side.to_frame(), "Per-variable importance from each method, with ranks.")
+    detail.table("agreement", side.agreement, "Rank agreement of every pair of methods (absolute values).")
+    detail.figure("sensitivity", _figure(plot_sensitivity, r["sensitivity"]),
+                  "Partial derivatives: mean against sd over cases (per class).")
+    detail.table("sensitivity", r["sensitivity"].to_frame(), "Partial derivatives of the class probabilities.")
+    detail.table("permutation", r["permutation"].to_frame(),
+                 "Permutation importance on held-out rows (a one-hot group permuted as one).")
+    detail.figure("profile", _figure(plot_profile, r["profile"]),
+                  "Lek profile of the most influential variable, the others held at quantile groups.")
+    detail.subheading("What the weights say")
+    detail.text("Garson's shares, Olden's connection weights and Milne's signed shares read the weight matrices "
+                "directly; an enumerated variable is summarised by the range of its centred category values. "
+                "Mean and sd are over members.")
+    detail.figure("olden", _figure(plot_importance, r["olden"], figsize=(8, 4.5)),
+                  "Olden's connection weights per class (bars: mean over members; lines: ±1 sd).")
+    detail.figure("garson", _figure(plot_importance, r["garson"]), "Garson's relative importance (shares sum to 1).")
+    detail.table("garson", r["garson"].to_frame(), "Garson importance.")
+    detail.table("olden", r["olden"].to_frame(), "Olden connection weights per class and class contrast.")
+    detail.table("milne", r["milne"].to_frame(), "Milne's signed importance.")
+    return detail
+
+
+def section_hidden(rep: Report, a):
+    """The hidden nodes' section (None for a network without a hidden layer)."""
+    from ..plots.weights import plot_activation_distributions, plot_network
+
+    r = a.results
+    if r.get("activations") is None:
+        return None
+    act = r["activations"]
+    sep = act.separation(0, 0).sort_values("relative", ascending=False)
+    best = sep.iloc[0]
+    clear = int((sep["relative"] > 0.5).sum())
+    flat = int((act.values[0][0].std(axis=0) < 0.01).sum())
+    sec = rep.section("What do the hidden nodes do?")
+    sec.conclusion(
+        f"In member 0, node {best['node']} separates {best['high_class']} (median activation "
+        f"{best['median_high']:.2f}) from {best['low_class']} ({best['median_low']:.2f}) most clearly; "
+        f"{clear} of {len(sep)} nodes have two class medians more than half their range apart"
+        + (f", and {flat} barely vary (sd below 0.01)." if flat else "."))
+    sec.figure("hidden-activations", _figure(plot_activation_distributions, act, figsize=(8, 0.6 * len(sep) + 1.5)),
+               "Each hidden node's activation on the training cases, by true class (member 0; nodes ordered by how "
+               "far apart their class medians lie).",
+               alt="Violin strips, one row per hidden node and one violin per class: "
+                   + "; ".join(f"{n}: {h} median {mh:.2f}, {l} median {ml:.2f}" for n, h, l, mh, ml in
+                               sep[["node", "high_class", "low_class", "median_high", "median_low"]].itertuples(index=False))
+                   + ".")
+    detail = sec.details("Detail: network diagram, member-level tables (activations, firing frequencies, output "
+                         "deltas, OR/AND logic)")
+    detail.figure("network-diagram", plot_network(r["weights"], r["activity"]).figure,
+                  "Neural interpretation diagram of member 0: edge width is |weight|, red positive, blue "
+                  "negative; F is the share of training cases on which a hidden node fires.",
+                  alt="Diagram of the network of member 0: inputs on the left, hidden nodes, outputs on the right, "
+                      "edges drawn by weight.")
+    detail.table("hidden-separation", sep, "Per node of member 0: the classes with the highest and lowest median "
+                 "activation, and their difference over the node's 5th-95th percentile range.")
+    detail.table("hidden-activations", act.to_frame(), "Activation quartiles per member, node and class.")
+    detail.table("hidden-activity", r["activity"].to_frame(), "Firing frequencies near 1 and near 0.")
+    detail.table("output-deltas", r["deltas"].to_frame(), "Delta between outputs: which class each hidden node favours.")
+    detail.table("hidden-logic", r["logic"].to_frame(), "OR / AND reading of the hidden nodes for each output.")
+    return detail
+
+
+def section_difference(rep: Report, a) -> None:
+    from ..plots.sensitivity import plot_surface
+
+    r = a.results
+    logistic = r["logistic"]
+    sec = rep.section("Where does the network differ from logistic regression?")
+    X_te, _ = held_out(a)
+    surface = surface_choice(a)
+    if logistic is not None and len(X_te):
+        with warnings.catch_warnings():  # out-of-range test values are already in the notes
+            warnings.simplefilter("ignore", OutOfRangeWarning)
+            differ = int((a.model.predict(X_te) != logistic.predict(X_te)).sum())
+        text = (f"The network and logistic regression decide differently on {differ} of {len(X_te)} held-out cases "
+                f"({differ / len(X_te):.1%})")
+    else:
+        text = "There is no logistic regression to hold the network against"
+    table = r["side_by_side"].values
+    ranks = table[table["contrast"] == "all"].pivot(index="variable", columns="method", values="rank")
+    if {"expected influence", "logistic LR chi2"} <= set(ranks.columns):
+        gap = (ranks["expected influence"] - ranks["logistic LR chi2"]).abs()
+        v = gap.idxmax()
+        text += (f"; the variable they rank most differently is {v} (rank {ranks.at[v, 'expected influence']:g} by "
+                 f"expected influence, {ranks.at[v, 'logistic LR chi2']:g} by the logistic test)." if gap.max() >= 2
+                 else "; they rank every variable within one place of each other.")
+    else:
+        text += "."
+    sec.conclusion(text)
+    if surface is not None:
+        rows = _training_rows(a)
+        y = a.y_train.loc[rows.index]
+        va, vb = surface.variables
+        p = surface.proba
+        sec.figure("decision-surface", _figure(plot_surface, surface, points=rows, labels=y.to_numpy(), figsize=(7, 5.5)),
+                   f"The network's decision over {va} and {vb} (the two real variables of largest expected influence; "
+                   f"1st to 99th percentile of the training values), the other variables held at {surface.at}, the "
+                   "training cases on top, coloured by true class. A linear logistic boundary would be straight.",
+                   alt=f"Map over {va} (x) and {vb} (y) of the network's decision, class probabilities from "
+                       f"{p.min():.2f} to {p.max():.2f}, with the training cases as points coloured by class.")
+    if logistic is not None and logistic.coefficients is not None:
+        table = logistic.coefficients.odds_ratios(raw_iqr(_training_rows(a), logistic.encoder.variables_))
+        sec.table("odds-ratios", table,
+                  "Logistic regression (maximum likelihood): odds ratios per raw unit and per interquartile range "
+                  "of each real variable, and of each category against its reference, with 95% Wald intervals.")
+    elif logistic is not None:
+        sec.text("Logistic regression has no maximum-likelihood estimates here (see Data and method), so there are "
+                 "no odds ratios with intervals; the comparison uses the penalised fit.")
+    detail = sec.details("Detail: coefficients on the [0, 1] scale, penalised coefficients")
+    if logistic is not None and logistic.coefficients is not None:
+        detail.table("logistic-coefficients", logistic.coefficients.to_frame(),
+                     "Logistic regression (statsmodels): coefficients per [0, 1] range (the training minimum to "
+                     "maximum), odds ratios, intervals.")
+    if logistic is not None:
+        detail.table("penalised-coefficients", logistic.penalised_coefficients(),
+                     f"Penalised logistic regression used for prediction (L2, C = {logistic.C:.3g}), per [0, 1] range.")
+    if surface is not None:
+        detail.table("decision-surface", surface.to_frame(), "The decision surface's grid.")
+
+
+def section_method(rep: Report, a) -> None:
+    model = a.model
+    net = model.network_
+    enc = model.encoder_
+    arch = "-".join(str(s) for s in (enc.n_features_out_, *net.hidden_sizes, net.n_outputs))
+    c = model.convergence_
+    sec = rep.section("Data and method")
+    policy = a.missing.get("policy", "error") if a.missing else "error"
+    n_missing = sum(col["train_missing"] + col["test_missing"] for col in a.missing.get("columns", [])) if a.missing else 0
+    bad = int((~c.converged).sum())
+    sec.conclusion(
+        f"{len(a.X_train) + len(a.X_test)} rows and {len(net.variables)} variables; {n_missing} missing cells, "
+        f"handled by the '{policy}' policy; an ensemble of {net.n_members} networks {arch} ({net.activation}), "
+        + ("all of which converged." if bad == 0 else f"of which {bad} did NOT converge (see below)."))
+    if bad:
+        sec.callout(_convergence_words(c))
+    sec.figure("training-curve", _figure(_training_curve, model),
+               f"Training objective per {_step_name(model)}, each member and the mean.",
+               alt=f"Line chart of the training loss of each of the {net.n_members} members against the "
+                   f"{_step_name(model)}, on a log scale.")
+    detail = sec.details("Detail: data, encoding, missing values, training, notes, settings")
+    detail.text(
+        f"{len(a.X_train) + len(a.X_test)} rows with a target ({a.dropped_target_rows} without one dropped), "
+        f"split {len(a.X_train)} for training and {len(a.X_test)} held out (stratified, seed "
+        f"{a.settings.get('random_state')}). Real variables are scaled to [0, 1] with the training minimum "
+        "and maximum; enumerated variables become groups of one-hot columns and are treated as one variable "
+        "everywhere.")
+    detail.table("variables", enc.describe(), "Variables as encoded (min and max in raw units).")
+    if a.missing:
+        detail.subheading("Missing data")
+        detail.text(missing_words(a.missing))
+        if a.missing["columns"]:
+            detail.table("missing-data", missing_table(a.missing),
+                         "Missing cells per variable (tokens such as 'NA' or '?' included), how they are encoded, "
+                         "and whether missingness itself moves the decision: the share of training rows whose "
+                         "decision changes when the variable alone is set to missing.")
+    if enc.n_dropped_rows_ or enc.dropped_columns_:
+        detail.callout(
+            f"Dropped {enc.n_dropped_rows_} training rows with missing values"
+            + (f" and the constant columns {enc.dropped_columns_}" if enc.dropped_columns_ else "") + ".")
+    detail.subheading("Model and training")
+    detail.text(
+        f"An ensemble of {net.n_members} networks {arch} with {net.activation} hidden units, trained together "
+        f"from different initial weights"
+        + (", each on its own bootstrap resample of the training rows (so the spread over members "
+           "reflects sampling variability)," if a.settings.get("bootstrap_members") else "")
+        + f" with {_optimizer_words(model)}. Predictions average the members' probabilities.")
+    detail.text(_convergence_words(c))
+    detail.table("convergence", c.to_frame(), "Convergence of every member.")
+    if a.notes:
+        detail.subheading("What was dropped or reported on the way")
+        detail.bullets(a.notes)
+    if "information_plane" in a.results:
+        from ..plots.information import plot_information_plane
+
+        detail.subheading("Information plane")
+        detail.text("Mutual information between each layer and the inputs, I(X;T), and the labels, I(T;Y), "
+                    "over a training run with parameter snapshots (estimator settings in the table).")
+        detail.figure("information-plane", _figure(plot_information_plane, a.results["information_plane"], figsize=(7, 5)),
+                      "Information plane, one trajectory per layer coloured by epoch.")
+        detail.table("information-plane", a.results["information_plane"].to_frame(), "I(X;T) and I(T;Y) per layer and epoch.")
+    reproducibility_section(detail, a)
+
+
 def build_report(a) -> Report:
-    """The HTML report of an analysis (figures drawn here; nothing is written yet)."""
+    """The HTML report of an analysis (figures drawn here; nothing is written yet).
+
+    A first screen that stands alone (the question, the headline comparison with logistic
+    regression, the findings, one figure), then one section per question, each opening with
+    its conclusion drawn from the numbers, then its figure, then its detail folded away.
+    """
     if _is_regression(a):
         from .regression import build_regression_report
 
         return build_regression_report(a)
-    from ..plots.baselines import plot_calibration, plot_importance_vs_coefficient, plot_metrics, plot_roc
-    from ..plots.influence import plot_influence, plot_influence_heatmap
-    from ..plots.sensitivity import plot_profile, plot_sensitivity, plot_surface
-    from ..plots.weights import plot_hidden_activity, plot_importance, plot_network
-    from ..interpret import decision_surface
+    import matplotlib
 
-    r = a.results
-    model = a.model
-    net = model.network_
-    enc = model.encoder_
+    from ..plots.palette import rc_params
+
+    net = a.model.network_
+    enc = a.model.encoder_
     created = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     arch = "-".join(str(s) for s in (enc.n_features_out_, *net.hidden_sizes, net.n_outputs))
     rep = Report(
@@ -276,150 +724,21 @@ def build_report(a) -> Report:
         subtitle=f"{created} · shallownet {a.settings.get('shallownet', '')} · network {arch} "
                  f"({net.activation}, {net.output} output, {net.n_members} members)",
     )
-
-    sec = rep.section("Summary")
-    sec.findings(findings(a))
-    if a.notes:
-        sec.subheading("What was dropped or reported on the way")
-        sec.bullets(a.notes)
-
-    sec = rep.section("Data and encoding")
-    counts = pd.concat([a.y_train.value_counts().rename("train"), a.y_test.value_counts().rename("test")], axis=1)
-    sec.text(
-        f"{len(a.X_train) + len(a.X_test)} rows with a target ({a.dropped_target_rows} without one dropped), "
-        f"split {len(a.X_train)} for training and {len(a.X_test)} held out (stratified, seed "
-        f"{a.settings.get('random_state')}). Real variables are scaled to [0, 1] with the training minimum "
-        "and maximum; enumerated variables become groups of one-hot columns and are treated as one variable "
-        "everywhere below."
-    )
-    sec.table("variables", enc.describe(), "Variables as encoded (min and max in raw units).")
-    sec.table("class-counts", counts.rename_axis("class").reset_index(), "Rows per class.")
-    if a.missing:
-        sec.subheading("Missing data")
-        sec.text(missing_words(a.missing))
-        if a.missing["columns"]:
-            sec.table("missing-data", missing_table(a.missing),
-                      "Missing cells per variable (tokens such as 'NA' or '?' included), how they are encoded, "
-                      "and whether missingness itself moves the decision: the share of training rows whose "
-                      "decision changes when the variable alone is set to missing.")
-    if enc.n_dropped_rows_ or enc.dropped_columns_:
-        sec.callout(
-            f"Dropped {enc.n_dropped_rows_} training rows with missing values"
-            + (f" and the constant columns {enc.dropped_columns_}" if enc.dropped_columns_ else "") + "."
-        )
-
-    sec = rep.section("Model and training")
-    sec.text(
-        f"An ensemble of {net.n_members} networks {arch} with {net.activation} hidden units, trained together "
-        f"from different initial weights"
-        + (", each on its own bootstrap resample of the training rows (so the spread over members "
-           "reflects sampling variability)," if a.settings.get("bootstrap_members") else "")
-        + f" with {_optimizer_words(model)}. Predictions average the members' probabilities. "
-        f"Held-out accuracy: {a.test_accuracy:.3f} on {a.n_test_complete} test rows."
-    )
-    sec.text(_convergence_words(model.convergence_))
-    sec.table("convergence", model.convergence_.to_frame())
-    sec.figure("training-curve", _figure(_training_curve, model),
-               f"Training objective per {_step_name(model)}, each member and the mean.")
-
-    sec = rep.section("Weights")
-    sec.text(
-        "What the weights say. Garson's shares, Olden's connection weights and Milne's signed shares read "
-        "the weight matrices directly; an enumerated variable is summarised by the range of its centred "
-        "category values (category weights are identified only as contrasts). Mean and sd are over members."
-    )
-    sec.figure("network-diagram",
-               plot_network(r["weights"], r["activity"]).figure if r["activity"] is not None else
-               plot_network(r["weights"]).figure,
-               "Neural interpretation diagram of member 0: edge width is |weight|, red positive, blue "
-               "negative; F is the share of training cases on which a hidden node fires.")
-    sec.figure("olden", _figure(plot_importance, r["olden"], figsize=(8, 4.5)),
-               "Olden's connection weights per class (bars: mean over members; lines: ±1 sd).")
-    sec.figure("garson", _figure(plot_importance, r["garson"]), "Garson's relative importance (shares sum to 1).")
-    sec.table("garson", r["garson"].to_frame(), "Garson importance.")
-    sec.table("olden", r["olden"].to_frame(), "Olden connection weights per class and class contrast.")
-    sec.table("milne", r["milne"].to_frame(), "Milne's signed importance.")
-    if r["activity"] is not None:
-        sec.subheading("Hidden nodes")
-        sec.figure("hidden-activity", _figure(plot_hidden_activity, r["activity"]),
-                   "How often each hidden node fires, by true class.")
-        sec.table("hidden-activity", r["activity"].to_frame(), "Firing frequencies near 1 and near 0.")
-        sec.table("output-deltas", r["deltas"].to_frame(), "Delta between outputs: which class each hidden node favours.")
-        sec.table("hidden-logic", r["logic"].to_frame(), "OR / AND reading of the hidden nodes for each output.")
-
-    sec = rep.section("Influence and sensitivity")
-    ei = r["expected"]
-    knn = (f" The kNN conditional uses the k = {ei.n_neighbors} nearest of {ei.n_reference} reference rows."
-           if ei.conditional == "knn" else "")
-    sec.text(
-        "Potential influence: the share of cases whose decision changes for some value of the variable "
-        "(others held fixed). Expected influence: the probability that the variable's value, drawn from its "
-        f"distribution given the other variables ({a.settings.get('conditional')} conditional), changes the "
-        "decision; the marginal version (ignoring the other variables) is shown beside it as a baseline "
-        "that overstates the influence of variables that others predict. Accuracy without a variable is "
-        "at least the network's accuracy minus its expected influence." + knn
-    )
-    sec.figure("influence", _figure(plot_influence, ei, figsize=(8, 4.5)), "Potential and expected influence per variable.")
-    sec.table("influence", ei.to_frame(), "Influence per variable (means over training cases).")
-    sec.table("influence-by-class", ei.aggregate(by="true"), "Expected influence per true class.")
-    sec.figure("influence-cases", _figure(plot_influence_heatmap, ei, figsize=(8, 4.5)),
-               "Expected influence per case (rows) and variable (columns).")
-    sec.subheading("Gradients and profiles")
-    sec.figure("sensitivity", _figure(plot_sensitivity, r["sensitivity"]),
-               "Partial derivatives: mean against sd over cases (per class).")
-    sec.table("sensitivity", r["sensitivity"].to_frame(), "Partial derivatives of the class probabilities.")
-    sec.table("permutation", r["permutation"].to_frame(), "Permutation importance on held-out rows (a one-hot group permuted as one).")
-    sec.figure("profile", _figure(plot_profile, r["profile"]),
-               "Lek profile of the most influential variable, the others held at quantile groups.")
-    real = [v.name for v in net.variables if v.kind == "real"]
-    ranked = [n for n in ei.to_frame().sort_values("expected", ascending=False)["variable"] if n in real]
-    if len(ranked) >= 2:
-        train_rows = a.X_train[[v.name for v in net.variables]].dropna()
-        surface = decision_surface(model, train_rows, ranked[:2])
-        sec.figure("decision-surface", _figure(plot_surface, surface),
-                   f"Decision over {ranked[0]} and {ranked[1]}, the other variables at their medians.")
-
-    sec = rep.section("Comparison with logistic regression")
-    comp = r["comparison"]
-    if comp is None:
-        missing = [n for n in a.notes if n.startswith(("No logistic-regression baseline", "No held-out comparison"))]
-        sec.text(" ".join(missing) or "There is no comparison with logistic regression.")
-    else:
-        sec.text(comp.summary().split("\n")[2] if len(comp.summary().split("\n")) > 2 else "")
-        sec.table("comparison", comp.to_frame(), "Held-out metrics with 95% paired bootstrap intervals of the difference.")
-        sec.figure("metrics", _figure(plot_metrics, comp, kind="difference"), "Network minus logistic regression, with 95% intervals.")
-        sec.figure("roc", _figure(plot_roc, comp), "ROC curves on held-out rows.")
-        sec.figure("calibration", _figure(plot_calibration, comp), "Calibration on held-out rows.")
-    logistic = r["logistic"]
-    if logistic is not None and logistic.coefficients is not None:
-        sec.table("logistic-coefficients", logistic.coefficients.to_frame(),
-                  "Logistic regression (statsmodels): coefficients per [0, 1] range, odds ratios, intervals.")
-    side = r["side_by_side"]
-    sec.table("side-by-side", side.to_frame(), "Per-variable importance from each method, with ranks.")
-    if logistic is not None and logistic.coefficients is not None:
-        sec.figure("importance-vs-coefficient",
-                   _figure(plot_importance_vs_coefficient, side, "expected influence"),
-                   "Expected influence against the logistic coefficient.")
-
-    attribution_sections(rep, a)
-
-    if "information_plane" in r:
-        from ..plots.information import plot_information_plane
-
-        sec = rep.section("Information plane")
-        sec.text("Mutual information between each layer and the inputs, I(X;T), and the labels, I(T;Y), "
-                 "over a training run with parameter snapshots (estimator settings in the table).")
-        sec.figure("information-plane", _figure(plot_information_plane, r["information_plane"], figsize=(7, 5)),
-                   "Information plane, one trajectory per layer coloured by epoch.")
-        sec.table("information-plane", r["information_plane"].to_frame(), "I(X;T) and I(T;Y) per layer and epoch.")
-
-    reproducibility_section(rep, a)
+    with matplotlib.rc_context(rc_params()):
+        first_screen(rep, a)
+        section_quality(rep, a)
+        variables = section_variables(rep, a)
+        hidden = section_hidden(rep, a)
+        attribution_sections(a, variables, hidden if hidden is not None else variables)
+        section_difference(rep, a)
+        section_method(rep, a)
     return rep
 
 
-def reproducibility_section(rep: Report, a) -> None:
-    """The settings and the time per step of an analysis (both kinds of report end with it)."""
-    sec = rep.section("Reproducibility")
+def reproducibility_section(rep, a) -> None:
+    """The settings and the time per step of an analysis (both kinds of report end with it):
+    a section of ``rep`` when it is a :class:`Report`, else added to the given section."""
+    sec = rep.section("Reproducibility") if isinstance(rep, Report) else rep.subheading("Reproducibility")
     sec.table("settings", pd.DataFrame({"setting": list(a.settings), "value": [str(v) for v in a.settings.values()]}),
               "Settings of this analysis.")
     sec.table("timings", pd.DataFrame({"step": list(a.timings), "seconds": list(a.timings.values())}),
@@ -445,6 +764,11 @@ def results_json(a) -> dict:
         variables.append(entry)
     counts = a.y_train.value_counts().add(a.y_test.value_counts(), fill_value=0)
     logistic = a.results["logistic"]
+    mle = None if logistic is None else logistic.coefficients
+    tests = a.results.get("logistic_tests")
+    rho = _spearman(a)
+    surface = surface_choice(a)
+    majority, majority_accuracy = majority_baseline(a)
     doc = {
         "schema_version": SCHEMA_VERSION,
         "shallownet_version": a.settings.get("shallownet", ""),
@@ -461,6 +785,8 @@ def results_json(a) -> dict:
             "dropped_training_rows": int(enc.n_dropped_rows_),
             "dropped_columns": list(enc.dropped_columns_),
             "class_counts": {str(k): int(v) for k, v in counts.items()},
+            "majority_class": to_jsonable(majority),
+            "majority_accuracy": None if np.isnan(majority_accuracy) else majority_accuracy,
         },
         "model": {
             "hidden_layer_sizes": list(net.hidden_sizes),
@@ -475,8 +801,13 @@ def results_json(a) -> dict:
         "variables": variables,
         "comparison": None if a.results["comparison"] is None else {
             "n": int(a.n_test_complete), "metrics": to_jsonable(a.results["comparison"].to_frame())},
-        "logistic": None if logistic is None or logistic.coefficients is None else {
-            "coefficients": to_jsonable(logistic.coefficients.to_frame())},
+        "logistic": None if logistic is None else {
+            "coefficients": None if mle is None else to_jsonable(mle.to_frame()),
+            "odds_ratios": None if mle is None else to_jsonable(mle.odds_ratios(raw_iqr(_training_rows(a), enc.variables_))),
+            "variable_tests": None if tests is None else to_jsonable(tests)},
+        "importance_agreement": {"expected_vs_logistic_spearman": None if np.isnan(rho) else rho},
+        "decision_surface": None if surface is None else {
+            "variables": list(surface.variables), "span": list(SURFACE_SPAN), "at": surface.at},
         "information_plane": to_jsonable(a.results["information_plane"].to_frame())
         if "information_plane" in a.results else None,
         **({"missing": to_jsonable(a.missing)} if a.missing else {}),
@@ -545,8 +876,11 @@ def check_destination(folder: str | os.PathLike, force: bool) -> Path:
     return folder
 
 
-def write_analysis(a, folder: str | os.PathLike, force: bool = False) -> Path:
+def write_analysis(a, folder: str | os.PathLike, force: bool = False, single_file: bool = False) -> Path:
     """Write the report folder atomically; refuse an existing ``folder`` unless ``force``.
+
+    With ``single_file`` the figures are embedded in ``index.html`` too (base64 PNG), so that
+    the page alone can be mailed; the folder keeps the PNGs, CSVs and the rest.
 
     Everything is written into a hidden sibling folder first and moved in at the end by
     :func:`shallownet.report.publish.publish`: without ``force`` nothing that exists at
@@ -555,7 +889,6 @@ def write_analysis(a, folder: str | os.PathLike, force: bool = False) -> Path:
     the complete old or the complete new report. Folders left by a killed run are cleaned up
     (or put back) first, with a warning naming them. Ctrl-C stops the run.
     """
-    import warnings
 
     from ..io import save
     from .publish import publish, recover, sibling
@@ -570,7 +903,7 @@ def write_analysis(a, folder: str | os.PathLike, force: bool = False) -> Path:
         try:
             report = build_report(a)
             interrupts.check()
-            report.write(tmp, tick=interrupts.check)
+            report.write(tmp, tick=interrupts.check, single_file=single_file)
             (tmp / "results.json").write_text(json.dumps(results_json(a), indent=2), encoding="utf-8")
             interrupts.check()
             save(a.model, tmp / "model.npz")

@@ -40,11 +40,14 @@ def _schema() -> dict:
     """The classification schema with the class-specific parts replaced (kept in step with it)."""
     base = copy.deepcopy(RESULTS_SCHEMA)
     props = base["properties"]
-    for key in ("classes", "logistic", "information_plane", "comparison"):
+    for key in ("classes", "logistic", "information_plane", "comparison", "importance_agreement",
+                "decision_surface"):
         props.pop(key)
     data = props["data"]
-    data["required"] = [k for k in data["required"] if k != "class_counts"]
-    data["properties"].pop("class_counts")
+    classes_only = ("class_counts", "majority_class", "majority_accuracy")
+    data["required"] = [k for k in data["required"] if k not in classes_only]
+    for key in classes_only:
+        data["properties"].pop(key)
     model = props["model"]
     model["required"] = [k for k in model["required"] if k != "test_accuracy"] + [
         "test_rmse", "test_mae", "test_r2", "target_mean", "target_scale"]

@@ -103,8 +103,45 @@ class _Pipe:
         os.close(self._r)
 
 
-def inspect_page(path: str, screenshot: str | None = None, width: int = 1200, height: int = 900) -> dict:
-    """Load ``path`` in headless Chromium; return broken images, console errors, page title."""
+LAYOUT_SCRIPT = """(() => {
+  const vw = document.documentElement.clientWidth;
+  const closed = [...document.querySelectorAll('details')].filter(d => !d.open);
+  const folded = el => el.closest('details') !== null && !el.closest('details').open;
+  const visibleTables = [...document.querySelectorAll('table')].filter(t => !folded(t)).length;
+  const firstScreen = [...document.querySelectorAll('.headline, .finding')]
+    .filter(e => e.getBoundingClientRect().bottom <= 900).map(e => e.className);
+  const heightFolded = document.documentElement.scrollHeight;
+  closed.forEach(d => { d.open = true; });
+  const opened = [...document.querySelectorAll('details')].every(d => d.open &&
+    [...d.children].some(c => c.tagName !== 'SUMMARY' && c.getBoundingClientRect().height > 0));
+  const clipped = el => {
+    for (let a = el.parentElement; a; a = a.parentElement) {
+      const o = getComputedStyle(a).overflowX;
+      if (o === 'auto' || o === 'scroll' || o === 'hidden') return a.getBoundingClientRect().right <= vw + 1;
+    }
+    return false;
+  };
+  const wide = [...document.body.querySelectorAll('*')].filter(el => {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && (r.right > vw + 1 || r.left < -1) && !clipped(el);
+  }).map(el => el.tagName + (el.id ? '#' + el.id : '') + (el.className ? '.' + el.className : ''));
+  return JSON.stringify({
+    viewport: vw, height: heightFolded, height_open: document.documentElement.scrollHeight,
+    scroll_width: document.documentElement.scrollWidth, wide: wide.slice(0, 20), n_wide: wide.length,
+    details: closed.length + [...document.querySelectorAll('details')].length - closed.length,
+    details_open: opened, tables_unfolded: visibleTables, tables: document.querySelectorAll('table').length,
+    first_screen: firstScreen,
+    images_without_alt: [...document.images].filter(i => !(i.getAttribute('alt') || '').trim())
+      .map(i => i.getAttribute('src')),
+  });
+})()"""
+
+
+def inspect_page(path: str, screenshot: str | None = None, width: int = 1200, height: int = 900,
+                 script: str | None = None) -> dict:
+    """Load ``path`` in headless Chromium; return broken images, console errors, page title
+    and, with ``script`` (a JavaScript expression giving a JSON string, e.g.
+    :data:`LAYOUT_SCRIPT`), what it returns under the key ``"script"``."""
     binary = find_chromium()
     if binary is None:
         raise FileNotFoundError("chromium")
@@ -131,6 +168,10 @@ def inspect_page(path: str, screenshot: str | None = None, width: int = 1200, he
                               ".map(i => i.getAttribute('src'))})",
                 "returnByValue": True}, session=session)
             result = json.loads(check["result"]["value"])
+            if script is not None:
+                value = pipe.send("Runtime.evaluate", {"expression": script, "returnByValue": True},
+                                  session=session)["result"]["value"]
+                result["script"] = json.loads(value)
             if screenshot:
                 shot = pipe.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True},
                                  session=session)

@@ -17,7 +17,7 @@ from shallownet.cli import main
 from shallownet.report import validate
 from shallownet.report.build import RESULTS_SCHEMA
 
-from .browser import find_chromium, inspect_page
+from .browser import LAYOUT_SCRIPT, find_chromium, inspect_page
 
 QUICK = ["--quiet", "--members", "2", "--epochs", "150", "--bootstrap", "100"]
 
@@ -32,9 +32,9 @@ def penguins_report(tmp_path_factory):
     out = tmp_path_factory.mktemp("penguins") / "report"
     write = build.write_analysis
 
-    def keep(a, folder, force=False):
+    def keep(a, folder, force=False, single_file=False):
         ANALYSES[str(folder)] = a
-        return write(a, folder, force=force)
+        return write(a, folder, force=force, single_file=single_file)
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(build, "write_analysis", keep)
@@ -46,11 +46,22 @@ def penguins_report(tmp_path_factory):
 def test_report_folder_contents(penguins_report):
     out = penguins_report
     page = (out / "index.html").read_text(encoding="utf-8")
-    for section in ["Summary", "Data and encoding", "Model and training", "Weights",
-                    "Influence and sensitivity", "Comparison with logistic regression"]:
+    for section in ["How good is the network?", "Which variables matter, and how do we know?",
+                    "What do the hidden nodes do?", "Where does the network differ from logistic regression?",
+                    "Data and method"]:
         assert f">{section}</h2>" in page
+        # each section opens with its conclusion, drawn from the numbers
+        assert page.split(f">{section}</h2>")[1].lstrip().startswith('<p class="conclusion">')
     assert ">Missing data<" in page and (out / "tables" / "missing-data.csv").exists()
-    for fig in ["network-diagram", "olden", "influence", "roc", "training-curve", "decision-surface"]:
+    # member-level tables only in folded detail (and in the CSVs)
+    unfolded = re.sub(r"<details>.*?</details>", "", page, flags=re.S)
+    for table in ["output-deltas", "hidden-activity", "hidden-logic", "hidden-activations", "convergence"]:
+        assert (out / "tables" / f"{table}.csv").exists() and f"tables/{table}.csv" not in unfolded
+    first = page.split('<section class="first-screen">')[1].split("</section>")[0]
+    assert "Question: which species (Adelie, Chinstrap, Gentoo)" in first and "always predicting Adelie" in first
+    assert 3 <= first.count('class="finding"') <= 5 and 'src="figures/importance.png"' in first
+    for fig in ["network-diagram", "olden", "influence", "roc", "training-curve", "decision-surface",
+                "importance", "influence-vs-logistic", "hidden-activations"]:
         assert (out / "figures" / f"{fig}.png").stat().st_size > 2000
         assert f'src="figures/{fig}.png"' in page
     variables = pd.read_csv(out / "tables" / "variables.csv")
@@ -92,11 +103,28 @@ def test_report_in_a_real_browser(penguins_report, tmp_path):
     if find_chromium() is None:
         pytest.skip("Chromium is not installed: `apt-get install chromium` (Debian) enables this test")
     shot = tmp_path / "report.png"
-    seen = inspect_page(str(penguins_report / "index.html"), screenshot=str(shot))
+    seen = inspect_page(str(penguins_report / "index.html"), screenshot=str(shot), width=1280, height=900,
+                        script=LAYOUT_SCRIPT)
     assert seen["title"].startswith("shallownet analysis: species")
     assert seen["images"] >= 10 and seen["broken"] == []
     assert seen["console_errors"] == []
     assert shot.stat().st_size > 50_000
+    layout = seen["script"]
+    # Nothing wider than the viewport, folded or opened: wide tables scroll inside their own box.
+    assert layout["scroll_width"] <= layout["viewport"] and layout["n_wide"] == 0, layout["wide"]
+    assert layout["images_without_alt"] == []
+    assert layout["details"] >= 5 and layout["details_open"]  # every <details> opens and shows content
+    assert "headline" in layout["first_screen"] and "finding" in layout["first_screen"]  # within 900 px
+    assert layout["tables_unfolded"] <= 2 and layout["height"] < layout["height_open"] / 3
+
+
+def test_single_file_report_embeds_every_figure(penguins_report, tmp_path):
+    from shallownet.report.build import write_analysis
+
+    out = write_analysis(ANALYSES[str(penguins_report)], tmp_path / "one", single_file=True)
+    page = (out / "index.html").read_text(encoding="utf-8")
+    n_figures = len(list((out / "figures").glob("*.png")))
+    assert page.count('src="data:image/png;base64,') == n_figures >= 10 and 'src="figures/' not in page
 
 
 def test_never_overwrites_without_force(penguins_report, capsys):
@@ -257,7 +285,7 @@ def test_attribution_sections_match_the_library(penguins_report):
     out = penguins_report
     page = (out / "index.html").read_text(encoding="utf-8")
     for section in ["Shapley values", "Final-feature map", "Counterfactuals", "Accumulated local effects"]:
-        assert f">{section}</h2>" in page
+        assert f">{section}</h3>" in page
     for fig in ["shapley-importance", "shapley-summary", "shapley-waterfall", "hidden-map"]:
         assert (out / "figures" / f"{fig}.png").stat().st_size > 2000 and f'src="figures/{fig}.png"' in page
     model = sn.load(out / "model.npz")
@@ -275,7 +303,7 @@ def test_attribution_sections_match_the_library(penguins_report):
     got = pd.read_csv(out / "tables" / "shapley-importance.csv").set_index("variable")["mean_abs"]
     np.testing.assert_allclose(got[want.index], want, rtol=1e-5)
     assert att["shapley"]["method"] == "exact" and att["shapley"]["n_explained"] == min(MAX_EXPLAINED, len(Xte))
-    assert got.index[0] in page.split(">Shapley values</h2>")[1].split("</p>")[0]  # the opening sentence
+    assert got.index[0] in page.split(">Shapley values</h3>")[1].split("</p>")[0]  # the opening sentence
     from scipy.stats import spearmanr
 
     variables = pd.DataFrame(doc["variables"]).set_index("variable")
@@ -312,8 +340,8 @@ def test_skip_options_remove_the_attribution_sections(penguins_report, tmp_path,
     out = write_analysis(skipped, tmp_path / "rep")
     page = (out / "index.html").read_text(encoding="utf-8")
     for gone in ["Shapley values", "Counterfactuals", "Accumulated local effects"]:
-        assert f">{gone}</h2>" not in page
-    assert ">Final-feature map</h2>" in page and not list((out / "figures").glob("shapley*"))
+        assert f">{gone}</h3>" not in page
+    assert ">Final-feature map</h3>" in page and not list((out / "figures").glob("shapley*"))
     doc = json.loads((out / "results.json").read_text())
     validate(doc, RESULTS_SCHEMA)
     assert doc["attributions"]["methods"] == ["hidden-map"] and set(doc["attributions"]) == {"methods", "hidden_map"}

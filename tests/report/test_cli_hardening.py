@@ -87,7 +87,10 @@ def test_more_columns_than_rows_still_gives_a_report(tmp_path, capsys, monkeypat
     out = tmp_path / "rep"
     assert main(["analyze", str(path), "--target", "y", "--out", str(out), "--cv", "2", *TINY]) == 0
     doc = json.loads((out / "results.json").read_text())
-    assert doc["logistic"] is None and doc["comparison"] is None
+    assert doc["comparison"] is None
+    # schema 4: without MLE the logistic part holds only the penalised deviance test per variable
+    assert doc["logistic"]["coefficients"] is None and doc["logistic"]["odds_ratios"] is None
+    assert {t["method"].split(" (")[0] for t in doc["logistic"]["variable_tests"]} == {"penalised deviance"}
     assert any("inference failed" in n and "singular" in n for n in doc["notes"])
     page = html.unescape((out / "index.html").read_text(encoding="utf-8"))
     assert "No held-out comparison with logistic regression: Class 'p'" in page

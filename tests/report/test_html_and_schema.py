@@ -1,3 +1,5 @@
+import re
+
 import pandas as pd
 import pytest
 
@@ -57,3 +59,29 @@ def test_schema_violations_are_reported_with_their_path(doc, message):
 
 def test_schema_accepts_a_valid_document():
     validate({"version": 1, "rows": [{"n": 3}], "kind": "a", "value": None}, SCHEMA)
+
+
+def test_details_scroll_boxes_alt_text_and_single_file(tmp_path):
+    from matplotlib.figure import Figure
+
+    rep = Report("T")
+    first = rep.section("")
+    first.headline([("91.0%", "network accuracy")]).conclusion("It works.")
+    sec = rep.section("How good?")
+    fig = Figure()
+    fig.subplots().plot([0, 1], [1, 0])
+    sec.figure("f", fig, "caption", alt="a falling line")
+    detail = sec.details("Detail")
+    detail.table("wide", pd.DataFrame({f"column {i}": [i] for i in range(40)}))
+    rep.write(tmp_path / "folder")
+    page = (tmp_path / "folder" / "index.html").read_text()
+    assert '<section class="first-screen">' in page and 'href="#how-good"' in page and 'href="#"' not in page
+    assert re.search(r'<details><summary>Detail</summary>\s*<div class="scroll"><table', page)
+    assert 'alt="a falling line"' in page and 'src="figures/f.png"' in page
+    assert "@media print" in page and "beforeprint" in page
+    fig = Figure()
+    fig.subplots().plot([0, 1], [1, 0])
+    sec.blocks[0] = ("figure", ("f", fig, "caption", "a falling line"))
+    rep.write(tmp_path / "one", single_file=True)
+    page = (tmp_path / "one" / "index.html").read_text()
+    assert 'src="data:image/png;base64,iVBOR' in page and 'src="figures/' not in page
