@@ -13,7 +13,7 @@ import pytest
 import numpy as np
 
 from benchmarks.bench_influence import data, loop_expected_influence, loop_jacobian
-from shallownet import ShallowNetClassifier
+from shallownet import ShallowNetClassifier, ShallowNetRegressor
 from shallownet.interpret.influence import expected_influence
 from shallownet.interpret.sensitivity import sensitivity
 
@@ -38,6 +38,20 @@ def test_numpy_loops_of_the_influence_benchmark_agree_with_the_library():
     assert loop_ei.max() > 0.1  # some variables do change some decisions
     jac = loop_jacobian(net, x.astype(np.float64))
     np.testing.assert_allclose(jac, sensitivity(clf, X).effects[:, :, 1], rtol=0, atol=1e-5)
+
+
+def test_the_regression_loop_of_the_influence_benchmark_agrees_with_the_library():
+    X, _ = data(300)
+    target = X[:, 0] + 0.8 * X[:, 1] - 0.6 * X[:, 2] * X[:, 3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reg = ShallowNetRegressor(hidden_layer_sizes=(16,), optimizer="adam", max_iter=20, random_state=0).fit(X, target)
+    ei = expected_influence(reg, X, n_grid=51)
+    rows = np.arange(0, 300, 29)
+    loop_ei, _, _ = loop_expected_influence(reg.network_, reg.network_.encode(X), rows, ei.n_neighbors, 51,
+                                            regression=True)
+    np.testing.assert_allclose(loop_ei, ei.expected[rows][..., 0], rtol=1e-4, atol=1e-5)
+    assert loop_ei.max() > 0.1  # x1 moves the prediction by more than that
 
 
 def test_ale_benchmark_quick_agrees_with_pyale(capsys):
