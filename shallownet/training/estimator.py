@@ -285,6 +285,9 @@ class _ShallowNetBase(BaseEstimator):
         if R > 1:  # the selection gathers onto one device: placed over the members again
             params = shard_members(jax.tree_util.tree_map(lambda a: a[keep], params), device_mesh(p["devices"]))
             history = {k: v[:, keep] for k, v in history.items()}
+            # the iterations after the last kept start stopped (others ran on) hold only NaN
+            ran = np.flatnonzero(~np.all(np.isnan(history["train_loss"]), axis=1))
+            history = {k: v[: ran[-1] + 1 if ran.size else 0] for k, v in history.items()}
         convergence = Convergence(
             optimizer=name, n_iter=np.asarray(n_iter)[keep].astype(int), reason=np.asarray(reason)[keep],
             converged=np.asarray(converged)[keep].astype(bool), objective=np.asarray(objective)[keep],

@@ -324,7 +324,7 @@ def fit_lbfgs(
     w = jnp.ones((X.shape[0],), dtype) if sample_weight is None else jnp.asarray(sample_weight, dtype)
     if w.shape[-1] != X.shape[0] or w.ndim not in (1, 2):
         raise ValueError(f"`sample_weight` must have shape (N,) or (M, N) with N = {X.shape[0]}. Got {w.shape}.")
-    X, y, w = pad_rows(X, y, w)
+    X, y, w = pad_rows(X, y, w, output)
     if X_val is None:
         X_val = np.zeros((0, X.shape[1]))
         y_val = np.zeros((0, *y.shape[-1:]) if output == "linear" else (0,))
@@ -409,16 +409,23 @@ def padded_length(n: int) -> int:
     return -(-n // 2**e) * 2**e
 
 
-def pad_rows(X, y, w):
-    """``X``, ``y`` and the weights ``w`` ((N,) or (M, N)) with zero rows appended up to
-    :func:`padded_length`: a padded row has weight 0, so it adds 0 to ``sum_n w_n loss_n`` and
-    to ``sum_n w_n``, and the objective, its gradient and every iterate are those of the
-    unpadded data (up to the order of the floating-point sums)."""
+def pad_rows(X, y, w, output: str):
+    """``X``, ``y`` (with or without a member axis, see :func:`objective_and_gradient`) and
+    the weights ``w`` ((N,) or (M, N)) with zero rows appended up to :func:`padded_length`: a
+    padded row has weight 0, so it adds 0 to ``sum_n w_n loss_n`` and to ``sum_n w_n``, and the
+    objective, its gradient and every iterate are those of the unpadded data (up to the order
+    of the floating-point sums)."""
     extra = padded_length(X.shape[0]) - X.shape[0]
     if extra == 0:
         return X, y, w
-    rows = lambda a: jnp.pad(a, [(0, extra)] + [(0, 0)] * (a.ndim - 1))  # noqa: E731
-    return rows(X), rows(y), jnp.pad(w, [(0, 0)] * (w.ndim - 1) + [(0, extra)])
+
+    def rows(a, axis):
+        widths = [(0, 0)] * a.ndim
+        widths[axis] = (0, extra)
+        return jnp.pad(a, widths)
+
+    y_axis, w_axis = _axes(y, w, output)
+    return rows(X, 0), rows(y, 0 if y_axis is None else 1), rows(w, 0 if w_axis is None else 1)
 
 
 def _save(path, state: LbfgsState, records: list[dict], done: int, stamp: str) -> None:

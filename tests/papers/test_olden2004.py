@@ -78,7 +78,10 @@ def test_regression_half_closed_form_and_quick_run(tmp_path):
     ei = records[(records["set"] == "single") & (records["method"] == "expected influence (marginal)")]
     assert ei["x1_right"].all()
     values = ei[[f"x{i}_value" for i in range(1, 6)]].mean().to_numpy()
-    np.testing.assert_allclose(values, mod.true_expected_influence(), atol=0.12)
+    # x1-x3 near the closed form; x4 and x5 carry the influence a 5-unit network fitted to 200
+    # noisy rows gives to (nearly) null inputs (100-replicate run: 0.18 and 0.11 against 0.17, 0)
+    np.testing.assert_allclose(values[:3], mod.true_expected_influence()[:3], atol=0.06)
+    assert values[4] < 0.2 and values[4] < values[3] < values[2]
     # five of the six members (3 replicates x 2) at least; these need up to ~900 iterations
     per_replicate = out["records"].groupby("replicate")["converged"].first()
     assert per_replicate.mean() >= 5 / 6

@@ -145,11 +145,12 @@ def test_sharded_fit_equals_single_device(four_devices, members):
     # Two members per device and eight in one batch round their products apart by an ulp or
     # so; Adam carries that through unchanged, L-BFGS's line search and curvature pairs
     # amplify it over 12 iterations (8.9e-12 seen in float64 weights of order 1).
-    assert r["param_diff"] <= (1e-10 if members.startswith("lbfgs") else 1e-12)
-    assert r["member_proba_diff"] <= 1e-12
-    assert r["predict_proba_diff"] <= 1e-12
-    assert r["network_diff"] <= 1e-12
-    assert r["history_diff"] <= 1e-12
+    tol = 1e-10 if members.startswith("lbfgs") else 1e-12
+    assert r["param_diff"] <= tol
+    assert r["member_proba_diff"] <= tol
+    assert r["predict_proba_diff"] <= tol
+    assert r["network_diff"] <= 1e-12  # one network evaluated two ways: placement alone
+    assert r["history_diff"] <= tol
 
 
 def test_members_not_divisible_are_replicated(four_devices):
