@@ -346,3 +346,14 @@ def test_saturated_network_takes_the_additive_form_and_matches_brute_force():
     expected = np.stack([brute_force(f, x[n], ref, groups) for n in range(3)])
     assert np.abs(expected).max() > 1e-2
     np.testing.assert_allclose(res.values, expected, atol=1e-6)
+
+
+def test_exact_chunks_are_balanced_without_padding_to_eight():
+    """50 rows of at most 10 a chunk: five chunks of 10 (rounding to 8 would give 16, 16, 16
+    and a last chunk padded from 2 to 16 rows)."""
+    from shallownet.interpret import flips
+
+    per_row = flips.chunk_budget() // 10
+    assert flips.chunk_length(50, per_row, None, multiple=1) == 10
+    assert flips.chunk_length(50, per_row, None) == 16
+    assert flips.chunk_length(7, per_row, None, multiple=1) == 7
