@@ -145,7 +145,7 @@ def main(quick: bool = False, peers: bool = True) -> dict:
     else:
         settings = [
             (10, 1000, {"shap ExactExplainer": 20, "shap PermutationExplainer": 20, "shap KernelExplainer": 5}, 500, 3000),
-            (16, 50, {"shap ExactExplainer": 1, "shap PermutationExplainer": 5, "shap KernelExplainer": 2}, 3000, 3000),
+            (16, 1000, {"shap ExactExplainer": 2, "shap PermutationExplainer": 5, "shap KernelExplainer": 2}, 3000, 3000),
         ]
     results = []
     for n_vars, n_rows, n_shap, max_iter, n_train in settings:

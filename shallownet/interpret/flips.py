@@ -250,15 +250,17 @@ member_proba_chunk = jax.jit(_member_proba_chunk_impl, static_argnames=("activat
 
 
 # -- chunking ---------------------------------------------------------------------------------
-def chunk_length(n_rows: int, per_row: int, chunk_size: int | None) -> int:
+def chunk_length(n_rows: int, per_row: int, chunk_size: int | None, multiple: int = 8) -> int:
     """Rows per chunk: ``chunk_size`` if given, else as many as keep ``per_row`` numbers a row
-    under :func:`chunk_budget`, balanced so that the chunks of ``n_rows`` are about equal."""
+    under :func:`chunk_budget`, balanced so that the chunks of ``n_rows`` are about equal and,
+    from ``multiple`` rows on, rounded up to a multiple of it (the padded last chunk repeats
+    rows; ``multiple=1`` pads only to the balanced length)."""
     if chunk_size is not None:
         return max(1, min(chunk_size, n_rows))
     cap = max(8, chunk_budget() // max(per_row, 1))
     n_chunks = math.ceil(n_rows / cap)
     c = math.ceil(n_rows / n_chunks)
-    return min(n_rows, 8 * math.ceil(c / 8)) if c >= 8 else c
+    return min(n_rows, multiple * math.ceil(c / multiple)) if c >= multiple else c
 
 
 def chunk_bounds(n_rows: int, chunk: int):

@@ -55,9 +55,9 @@ from .flips import chunk_bounds, chunk_budget, chunk_length, pad_rows
 #: Most variables for which ``method="exact"`` enumerates the coalitions.
 MAX_EXACT_VARIABLES = 16
 #: The exact kernel's scan step (cases x coalitions x reference rows x widest layer) is held to
-#: this fraction of the chunk budget: on a CPU a step of 2^20 numbers stays in cache, and in
-#: the benchmark's setting (V = 10, 100 reference rows, 16 hidden units) it ran 5.5 ms a row
-#: against 7.0 ms for 8 cases x 256 coalitions and 8.6 ms for 40 x 64 (medians of 5, 2-core CPU).
+#: this fraction of the chunk budget. In the benchmark's setting (V = 10, 100 reference rows,
+#: 16 hidden units; 64 coalitions a step) shares 1, 2, 4 and 8 ran 1.6 to 1.8 ms of CPU a row,
+#: within the noise of a shared 2-core CPU; 16 ran 2.4 ms.
 STEP_SHARE = 4
 VALUES = ("interventional", "conditional")
 OUTPUTS = ("probability", "logit", "prediction")
@@ -307,7 +307,9 @@ def shapley(
         masks, coef = coalition_table(V)
         blocks = (jax.numpy.asarray(masks.reshape(-1, L, V).astype(dtype)),
                   jax.numpy.asarray(coef.reshape(-1, L, V).astype(dtype)))
-        C = chunk_length(N, L * unit * STEP_SHARE, chunk)  # about step // (L * unit) cases
+        # about step // (L * unit) cases; not rounded up to a multiple of 8 as elsewhere (the
+        # cases are not the vector axis here, and at V = 16 a padded row costs 0.1 s)
+        C = chunk_length(N, L * unit * STEP_SHARE, chunk, multiple=1)
 
         def one_chunk(start, stop):
             out = exact_chunk(net.params, pad_rows(x[start:stop], C), *consts, *blocks,

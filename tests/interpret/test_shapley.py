@@ -301,3 +301,59 @@ def test_frames_and_errors():
     wide = sn.Network.from_weights([np.ones((17, 2)), np.ones((2, 1))], [np.zeros(2), np.zeros(1)])
     with pytest.raises(ValueError, match="at most 16"):
         shapley(wide, np.zeros((1, 17)), method="exact", encoded=True)
+
+
+@pytest.mark.parametrize("activation", ["logistic", "tanh"])
+def test_product_form_equals_activation_of_the_sum(activation):
+    """The exponential-free form of the grid kernel equals the activation of mid + lo, also
+    where mid and lo alone are past the float range (the centring) and where units saturate
+    (|a| in the hundreds), and its guard fails past the float range."""
+    import jax.numpy as jnp
+
+    rng = np.random.default_rng(22)
+    k = kernels.EXPONENT[activation]
+    for dtype, tol in ((np.float64, 1e-13), (np.float32, 3e-7)):
+        # mid and lo far outside the exponential's range with opposite signs, so that only
+        # the centred factors are finite; lo's spread saturates some units
+        far = 1.2 * math.log(np.finfo(dtype).max) / k * np.sign(rng.normal(size=(1, 5, 7)))
+        mid = rng.normal(scale=3.0, size=(8, 5, 7)) + far
+        lo = rng.normal(scale=3.0, size=(4, 5, 7)) - far + 200.0 * rng.normal(size=(1, 5, 7)) / k
+        m, l = jnp.asarray(mid, dtype), jnp.asarray(lo, dtype)
+        assert bool(kernels.product_safe(m[None], activation, dtype))
+        product = np.asarray(kernels._grid_hidden(m, l, activation, True))
+        additive = np.asarray(kernels._grid_hidden(m, l, activation, False))
+        assert np.isfinite(product).all()
+        np.testing.assert_allclose(product, additive, atol=tol, rtol=0)
+    limit = 0.5 * math.log(np.finfo(np.float32).max) / k  # |m'| bound of the guard
+    for half_spread, safe in ((0.99 * limit, True), (1.01 * limit, False)):
+        m = jnp.asarray(np.array([-half_spread, half_spread])[:, None, None] + 5.0, np.float32)
+        assert bool(kernels.product_safe(m[None], activation, np.float32)) is safe
+
+
+def test_saturated_network_takes_the_additive_form_and_matches_brute_force():
+    """First-layer weights x 1000: the middle sums span thousands, past what the product form
+    can hold even in float64, so the chunk takes the additive form (a wrong guard would give
+    inf * 0 = NaN)."""
+    X = frame(30, 23)
+    net, enc = network(X, hidden=(3,), seed=24)
+    W, b = net.weights(), net.biases()
+    big = sn.Network.from_weights([1000 * W[0], W[1]], [1000 * b[0], b[1]], activation="tanh",
+                                  variables=enc)
+    res = shapley(big, X.iloc[:3], background=X.iloc[10:20])
+    x, ref = enc.transform(X.iloc[:3]), enc.transform(X.iloc[10:20])
+    groups = [list(v.columns) for v in big.variables]
+    f = lambda z: big.predict_proba(z, encoded=True)
+    expected = np.stack([brute_force(f, x[n], ref, groups) for n in range(3)])
+    assert np.abs(expected).max() > 1e-2
+    np.testing.assert_allclose(res.values, expected, atol=1e-6)
+
+
+def test_exact_chunks_are_balanced_without_padding_to_eight():
+    """50 rows of at most 10 a chunk: five chunks of 10 (rounding to 8 would give 16, 16, 16
+    and a last chunk padded from 2 to 16 rows)."""
+    from shallownet.interpret import flips
+
+    per_row = flips.chunk_budget() // 10
+    assert flips.chunk_length(50, per_row, None, multiple=1) == 10
+    assert flips.chunk_length(50, per_row, None) == 16
+    assert flips.chunk_length(7, per_row, None, multiple=1) == 7
