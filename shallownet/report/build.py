@@ -640,7 +640,7 @@ def section_method(rep: Report, a) -> None:
     model = a.model
     net = model.network_
     enc = model.encoder_
-    arch = "-".join(str(s) for s in (enc.n_features_out_, *net.hidden_sizes, net.n_outputs))
+    arch = architecture(a)
     c = model.convergence_
     sec = rep.section("Data and method")
     policy = a.missing.get("policy", "error") if a.missing else "error"
@@ -700,6 +700,25 @@ def section_method(rep: Report, a) -> None:
     reproducibility_section(detail, a)
 
 
+def architecture(a) -> str:
+    """The layer widths of the analysis' network, inputs to outputs, e.g. ``"9-5-3"``."""
+    net, enc = a.model.network_, a.model.encoder_
+    return "-".join(str(s) for s in (enc.n_features_out_, *net.hidden_sizes, net.n_outputs))
+
+
+def new_report(a, kind: str) -> Report:
+    """An empty report page titled by the analysis ``a``: target, source, date, version and
+    the network's architecture (``kind`` names it, e.g. "network" or "regression network")."""
+    net = a.model.network_
+    created = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    arch = architecture(a)
+    return Report(
+        f"shallownet analysis: {a.target} from {a.source}",
+        subtitle=f"{created} · shallownet {a.settings.get('shallownet', '')} · {kind} {arch} "
+                 f"({net.activation}, {net.output} output, {net.n_members} members)",
+    )
+
+
 def build_report(a) -> Report:
     """The HTML report of an analysis (figures drawn here; nothing is written yet).
 
@@ -716,14 +735,7 @@ def build_report(a) -> Report:
     from ..plots.palette import rc_params
 
     net = a.model.network_
-    enc = a.model.encoder_
-    created = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    arch = "-".join(str(s) for s in (enc.n_features_out_, *net.hidden_sizes, net.n_outputs))
-    rep = Report(
-        f"shallownet analysis: {a.target} from {a.source}",
-        subtitle=f"{created} · shallownet {a.settings.get('shallownet', '')} · network {arch} "
-                 f"({net.activation}, {net.output} output, {net.n_members} members)",
-    )
+    rep = new_report(a, "network")
     with matplotlib.rc_context(rc_params()):
         first_screen(rep, a)
         section_quality(rep, a)

@@ -18,6 +18,8 @@ import pandas as pd
 
 from ..results import to_jsonable
 from .build import (
+    architecture,
+    new_report,
     RESULTS_SCHEMA,
     SCHEMA_VERSION,
     _convergence_words,
@@ -208,13 +210,7 @@ def build_regression_report(a) -> Report:
     enc = model.encoder_
     comp = r["comparison"]
     target = target_summary(a)
-    created = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    arch = "-".join(str(s) for s in (enc.n_features_out_, *net.hidden_sizes, net.n_outputs))
-    rep = Report(
-        f"shallownet analysis: {a.target} from {a.source}",
-        subtitle=f"{created} · shallownet {a.settings.get('shallownet', '')} · regression network {arch} "
-                 f"({net.activation}, linear output, {net.n_members} members)",
-    )
+    rep = new_report(a, "regression network")
 
     sec = rep.section("Summary")
     sec.text(
@@ -268,7 +264,7 @@ def build_regression_report(a) -> Report:
 
     sec = rep.section("Model and training")
     sec.text(
-        f"An ensemble of {net.n_members} networks {arch} with {net.activation} hidden units and a linear output, "
+        f"An ensemble of {net.n_members} networks {architecture(a)} with {net.activation} hidden units and a linear output, "
         "trained together from different initial weights"
         + (", each on its own bootstrap resample of the training rows (so the spread over members "
            "reflects sampling variability)," if a.settings.get("bootstrap_members") else "")
