@@ -22,7 +22,8 @@ Steps (each timed):
 4. influence: potential influence, expected influence with the chosen conditional (kNN by
    default) beside the marginal baseline, on the complete training rows;
 5. sensitivity: partial derivatives (training rows), grouped permutation importance (test rows),
-   a Lek profile of the most influential variable;
+   a Lek profile of the most influential variable, ICE curves and partial dependence of the
+   :data:`N_DEPENDENCE` most influential ones;
 6. baseline: logistic regression on the same variables (statsmodels inference when the
    maximum-likelihood estimate exists and can be computed, else a note and the penalised fit
    only), a likelihood-ratio test of each variable (the penalised deviance increase when there
@@ -59,6 +60,7 @@ from .interpret import (
     milne,
     olden,
     output_deltas,
+    partial_dependence,
     permutation_importance,
     potential_influence,
     profile,
@@ -67,6 +69,9 @@ from .interpret import (
 )
 from .training import ShallowNetClassifier
 
+N_DEPENDENCE = 3
+"""How many of the most influential variables (by expected influence) get ICE curves and
+partial dependence."""
 STEPS = ("data", "model", "weights", "influence", "sensitivity", "baseline", "attributions", "information plane")
 
 
@@ -515,6 +520,7 @@ def analyze(
         results["permutation"] = permutation_importance(model, Xte, yte, random_state=random_state)
         ranked = results["expected"].to_frame().sort_values("expected", ascending=False)
         results["profile"] = profile(model, Xtr, ranked["variable"].iloc[0])
+        results["dependence"] = [partial_dependence(model, Xtr, v) for v in ranked["variable"].iloc[:N_DEPENDENCE]]
         timings["sensitivity"] = time.perf_counter() - t
 
         t = step("baseline")

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .analysis import drop_identifiers, split_table, usable_rows
+from .analysis import N_DEPENDENCE, drop_identifiers, split_table, usable_rows
 from .baselines import compare, fit_linear, side_by_side
 from .baselines.linear import check_numeric_target
 from .devices import check_devices
@@ -52,9 +52,6 @@ from .interpret import (
 from .training import ShallowNetRegressor
 
 STEPS = ("data", "model", "weights", "influence", "sensitivity", "baseline")
-
-N_DEPENDENCE = 3
-"""Partial dependence / ICE is drawn for this many of the most influential variables."""
 
 
 @dataclass(frozen=True, eq=False, repr=False)

@@ -591,13 +591,22 @@ class Encoder:
 
     def out_of_range(self, X: Any) -> dict[str, int]:
         """Count, per real variable, the (present) values of ``X`` outside the training range."""
+        return {name: int(outside.sum()) for name, outside in self._outside_range(X).items()}
+
+    def out_of_range_rows(self, X: Any) -> np.ndarray:
+        """Boolean mask (n,): the rows of ``X`` with at least one real value outside the
+        training range (on which the network extrapolates)."""
+        masks = list(self._outside_range(X).values())
+        return np.logical_or.reduce(masks) if masks else np.zeros(len(_as_frame(X)[0]), dtype=bool)
+
+    def _outside_range(self, X: Any) -> dict[str, np.ndarray]:
         frame, _ = self._frame_for_transform(X)
-        counts = {}
+        out = {}
         for v in self.variables_:
             if v.kind == "real":
                 values = _numeric_or_raise(frame[v.name], v.name)
-                counts[v.name] = int(((values < v.minimum) | (values > v.maximum)).sum())
-        return counts
+                out[v.name] = np.asarray((values < v.minimum) | (values > v.maximum), dtype=bool)
+        return out
 
     def inverse_transform(self, Z: np.ndarray) -> pd.DataFrame:
         """Decode an encoded matrix back to raw values (argmax within one-hot groups; NaN for a

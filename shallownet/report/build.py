@@ -443,11 +443,16 @@ def section_quality(rep: Report, a) -> None:
             + (f", logistic regression {_pct(acc['logistic'])} (difference {acc['difference']:+.1%}, 95% interval "
                f"{acc['diff_low']:+.1%} to {acc['diff_high']:+.1%})" if acc is not None else "")
             + f", and always predicting the most common class, {majority}, {_pct(base)}.")
+    if comp is not None:
+        text += " " + _calibration_words(comp)
     sec.conclusion(text)
     counts = pd.concat([a.y_train.value_counts().rename("train"), a.y_test.value_counts().rename("test")], axis=1)
     shares = counts["train"] / counts["train"].sum()
     balance = ", ".join(f"{c} {v:.0%}" for c, v in shares.items())
     sec.text(f"Class balance in training: {balance}.")
+    outside = _out_of_range_words(a)
+    if outside:
+        sec.callout(outside)
     if comp is None:
         missing = [n for n in a.notes if n.startswith(("No logistic-regression baseline", "No held-out comparison"))]
         sec.text(" ".join(missing) or "There is no comparison with logistic regression.")
@@ -464,6 +469,55 @@ def section_quality(rep: Report, a) -> None:
     detail.figure("calibration", _figure(plot_calibration, comp), "Calibration on held-out rows.",
                   alt="Reliability diagram: observed frequency against predicted probability for both models.")
     detail.table("class-counts", counts.rename_axis("class").reset_index(), "Rows per class.")
+
+
+def _calibration_words(comp) -> str:
+    """One sentence on calibration: the expected calibration error of both models, held out."""
+    ece = comp.to_frame().set_index("metric").loc["calibration_error"]
+    worse = "network" if ece["network"] > ece["logistic"] else "logistic regression"
+    text = (f"Its predicted probabilities are off from the observed frequencies by {ece['network']:.3f} on average "
+            f"(expected calibration error; logistic regression {ece['logistic']:.3f}")
+    if ece["diff_low"] <= 0 <= ece["diff_high"]:
+        return text + ", a difference the data cannot tell from zero)."
+    return text + f"; the {worse} is the less well calibrated, 95% interval of the difference " \
+                  f"{ece['diff_low']:+.3f} to {ece['diff_high']:+.3f})."
+
+
+def _out_of_range_words(a) -> str:
+    """A warning when held-out rows hold real values outside the training range ("" if none)."""
+    X_te, _ = held_out(a)
+    if not len(X_te):
+        return ""
+    enc = a.model.encoder_
+    rows = int(enc.out_of_range_rows(X_te).sum())
+    if not rows:
+        return ""
+    counts = {k: n for k, n in enc.out_of_range(X_te).items() if n}
+    return (f"{rows} of {len(X_te)} held-out cases ({rows / len(X_te):.1%}) have a value outside the training range "
+            f"({', '.join(f'{k}: {n}' for k, n in counts.items())}); there the network extrapolates beyond the data "
+            "it was fitted on, and the held-out figures include those cases.")
+
+
+def dependence_figure(dependences, class_of=None):
+    """ICE curves (thin) with partial dependence (thick) of each result in ``dependences``,
+    side by side; ``class_of(dep)`` picks the class drawn (None: the function's own output)."""
+    from ..plots.sensitivity import plot_partial_dependence
+
+    fig = _figure_grid(1, len(dependences), (4.2 * len(dependences), 3.8), squeeze=False)
+    for ax, dep in zip(fig.axes, dependences):
+        plot_partial_dependence(dep, class_=None if class_of is None else class_of(dep), max_ice=50, ax=ax)
+        ax.set_title(dep.variable)
+    fig.tight_layout()
+    return fig
+
+
+def _moving_class(dep):
+    """The class whose partial dependence moves most over the variable's values (for two
+    classes, the second)."""
+    if len(dep.classes) == 2:
+        return dep.classes[1]
+    span = dep.average.max(axis=0) - dep.average.min(axis=0)
+    return dep.classes[int(np.argmax(span))]
 
 
 def section_variables(rep: Report, a) -> None:
@@ -497,6 +551,17 @@ def section_variables(rep: Report, a) -> None:
                                    for v, c, e in zip(frame["variable"], frame["chi2"], frame["expected"])) + ".")
     else:
         sec.figure("influence", _figure(plot_influence, ei, figsize=(8, 4.5)), "Potential and expected influence per variable.")
+    deps = r.get("dependence") or []
+    if deps:
+        moves = [(d.variable, _moving_class(d), float(np.ptp(d.average[:, list(d.classes).index(_moving_class(d))])))
+                 for d in deps]
+        sec.figure("partial-dependence", dependence_figure(deps, _moving_class),
+                   f"ICE curves (grey: 50 training cases, each with only this variable changed) and partial "
+                   f"dependence (red: their mean) of the {len(deps)} most influential variables. Curves that "
+                   "cross or fan out show interactions that the mean hides.",
+                   alt="Line charts, one per variable: "
+                       + "; ".join(f"{v}, the mean probability of {c} moves over a range of {m:.2f}" for v, c, m in moves)
+                       + ".")
     knn = (f" The kNN conditional uses the k = {ei.n_neighbors} nearest of {ei.n_reference} reference rows."
            if ei.conditional == "knn" else "")
     detail = sec.details("Detail: influence, sensitivity, weights, attributions and every importance side by side")
@@ -522,6 +587,9 @@ def section_variables(rep: Report, a) -> None:
     detail.table("sensitivity", r["sensitivity"].to_frame(), "Partial derivatives of the class probabilities.")
     detail.table("permutation", r["permutation"].to_frame(),
                  "Permutation importance on held-out rows (a one-hot group permuted as one).")
+    for d in deps:
+        detail.table(f"partial-dependence-{d.variable}", d.to_frame(),
+                     f"Partial dependence of {d.variable} with the 10% and 90% quantiles of the ICE curves.")
     detail.figure("profile", _figure(plot_profile, r["profile"]),
                   "Lek profile of the most influential variable, the others held at quantile groups.")
     detail.subheading("What the weights say")

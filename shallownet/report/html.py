@@ -30,7 +30,7 @@ nav{background:#eef1f7;border-radius:8px;padding:.6rem 1rem;margin:1rem 0}nav a{
 table{border-collapse:collapse;font-size:.85rem;margin:.6rem 0 .3rem}
 th,td{border:1px solid #d6dae3;padding:.25rem .5rem;text-align:right}th{background:#eef1f7}
 td:first-child,th:first-child{text-align:left}
-figure{margin:1rem 0}figure img{max-width:100%;border:1px solid #e3e6ee;border-radius:4px;background:#fff}
+figure{margin:1rem 0}figure img{max-width:100%;box-sizing:border-box;border:1px solid #e3e6ee;border-radius:4px;background:#fff}
 figcaption,.caption{color:#5b6475;font-size:.85rem}
 .callout{background:#fff7e0;border-left:4px solid #e0a800;padding:.6rem 1rem;margin:1rem 0}
 .finding{background:#eef7ee;border-left:4px solid #3c9a3c;padding:.5rem 1rem;margin:.5rem 0}

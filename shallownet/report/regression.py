@@ -19,6 +19,7 @@ import pandas as pd
 from ..results import to_jsonable
 from .build import (
     architecture,
+    dependence_figure,
     new_report,
     RESULTS_SCHEMA,
     SCHEMA_VERSION,
@@ -185,18 +186,6 @@ def regression_findings(a) -> list[str]:
     return out
 
 
-def _dependence_plots(dependences):
-    import matplotlib.pyplot as plt
-
-    from ..plots.sensitivity import plot_partial_dependence
-
-    fig, axes = plt.subplots(1, len(dependences), figsize=(4.2 * len(dependences), 3.8), squeeze=False)
-    for ax, dep in zip(axes[0], dependences):
-        plot_partial_dependence(dep, ax=ax)
-    fig.tight_layout()
-    return fig
-
-
 def build_regression_report(a) -> Report:
     """The HTML report of a regression analysis (figures drawn here; nothing is written yet)."""
     from ..interpret import decision_surface
@@ -325,7 +314,7 @@ def build_regression_report(a) -> Report:
     sec.table("permutation", r["permutation"].to_frame(),
               "Permutation importance on held-out rows: the drop in R² (a one-hot group permuted as one).")
     names = [d.variable for d in r["dependence"]]
-    sec.figure("partial-dependence", _dependence_plots(r["dependence"]),
+    sec.figure("partial-dependence", dependence_figure(r["dependence"]),
                f"Partial dependence (thick) and ICE curves (thin) of {', '.join(names)}, the most influential "
                "variables.")
     sec.table("partial-dependence", pd.concat([d.to_frame() for d in r["dependence"]], ignore_index=True),

@@ -110,6 +110,20 @@ def test_out_of_range_values_are_kept_counted_and_reported():
         Z = enc.transform(X)
     np.testing.assert_allclose(Z[:2, 0], [1.5, -0.25])  # not clipped
     assert enc.out_of_range(X) == {"age": 2}
+    np.testing.assert_array_equal(enc.out_of_range_rows(X), [True, True, False, False])
+
+
+def test_out_of_range_rows_or_over_the_real_variables():
+    X = frame().assign(height=[1.5, 1.6, 1.7, 1.8])
+    enc = Encoder().fit(X)
+    X.loc[1, "age"] = 61.0  # above the maximum
+    X.loc[1, "height"] = 1.4  # the same row, below the minimum
+    X.loc[3, "height"] = 1.9
+    X.loc[2, "age"] = np.nan  # missing is not out of range
+    assert enc.out_of_range(X) == {"age": 1, "height": 2}
+    np.testing.assert_array_equal(enc.out_of_range_rows(X), [False, True, False, True])
+    only_categories = Encoder().fit(frame()[["city", "smoker"]])
+    np.testing.assert_array_equal(only_categories.out_of_range_rows(frame()[["city", "smoker"]]), [False] * 4)
 
 
 def test_constant_column_error_or_reported_drop():

@@ -1,14 +1,17 @@
 """Drive headless Chromium over the DevTools protocol on a pipe (no extra dependency).
 
 ``inspect_page(path)`` opens a local HTML file and returns what a person would notice: images
-that failed to load, console errors and uncaught exceptions, and a PNG screenshot.
+that failed to load, console errors and uncaught exceptions, and a PNG screenshot;
+``print_to_pdf(path, pdf)`` prints it as ``--print-to-pdf`` does and reports the printed layout.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -137,11 +140,10 @@ LAYOUT_SCRIPT = """(() => {
 })()"""
 
 
-def inspect_page(path: str, screenshot: str | None = None, width: int = 1200, height: int = 900,
-                 script: str | None = None) -> dict:
-    """Load ``path`` in headless Chromium; return broken images, console errors, page title
-    and, with ``script`` (a JavaScript expression giving a JSON string, e.g.
-    :data:`LAYOUT_SCRIPT`), what it returns under the key ``"script"``."""
+@contextlib.contextmanager
+def _page(path: str, width: int, height: int, media: str = "screen"):
+    """An open Chromium tab showing ``path`` at ``width`` x ``height`` CSS pixels, loaded;
+    yields ``(pipe, session)``."""
     binary = find_chromium()
     if binary is None:
         raise FileNotFoundError("chromium")
@@ -154,39 +156,85 @@ def inspect_page(path: str, screenshot: str | None = None, width: int = 1200, he
                 pipe.send(f"{domain}.enable", session=session)
             pipe.send("Emulation.setDeviceMetricsOverride",
                       {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}, session=session)
+            pipe.send("Emulation.setEmulatedMedia", {"media": media}, session=session)
+            if media == "print":  # a printed page has no scroll bar to take width from the layout
+                pipe.send("Emulation.setScrollbarsHidden", {"hidden": True}, session=session)
             pipe.send("Page.navigate", {"url": "file://" + os.path.abspath(path)}, session=session)
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
-                state = pipe.send("Runtime.evaluate", {"expression": "document.readyState", "returnByValue": True},
-                                  session=session)["result"]["value"]
-                if state == "complete":
+                if _evaluate(pipe, session, "document.readyState") == "complete":
                     break
                 time.sleep(0.1)
-            check = pipe.send("Runtime.evaluate", {
-                "expression": "JSON.stringify({title: document.title, images: document.images.length,"
-                              " broken: [...document.images].filter(i => !(i.complete && i.naturalWidth > 0))"
-                              ".map(i => i.getAttribute('src'))})",
-                "returnByValue": True}, session=session)
-            result = json.loads(check["result"]["value"])
-            if script is not None:
-                value = pipe.send("Runtime.evaluate", {"expression": script, "returnByValue": True},
-                                  session=session)["result"]["value"]
-                result["script"] = json.loads(value)
-            if screenshot:
-                shot = pipe.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True},
-                                 session=session)
-                with open(screenshot, "wb") as fh:
-                    fh.write(base64.b64decode(shot["data"]))
-            errors = []
-            for ev in pipe.events:
-                m, p = ev.get("method"), ev.get("params", {})
-                if m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
-                    errors.append(" ".join(str(a.get("value", a.get("description"))) for a in p.get("args", [])))
-                elif m == "Runtime.exceptionThrown":
-                    errors.append(p.get("exceptionDetails", {}).get("text", "exception"))
-                elif m == "Log.entryAdded" and p.get("entry", {}).get("level") == "error":
-                    errors.append(p["entry"].get("text", ""))
-            result["console_errors"] = errors
-            return result
+            yield pipe, session
         finally:
             pipe.close()
+
+
+def _evaluate(pipe: _Pipe, session: str, expression: str):
+    return pipe.send("Runtime.evaluate", {"expression": expression, "returnByValue": True},
+                     session=session)["result"]["value"]
+
+
+def inspect_page(path: str, screenshot: str | None = None, width: int = 1200, height: int = 900,
+                 script: str | None = None) -> dict:
+    """Load ``path`` in headless Chromium; return broken images, console errors, page title
+    and, with ``script`` (a JavaScript expression giving a JSON string, e.g.
+    :data:`LAYOUT_SCRIPT`), what it returns under the key ``"script"``."""
+    with _page(path, width, height) as (pipe, session):
+        result = json.loads(_evaluate(pipe, session,
+            "JSON.stringify({title: document.title, images: document.images.length,"
+            " broken: [...document.images].filter(i => !(i.complete && i.naturalWidth > 0))"
+            ".map(i => i.getAttribute('src'))})"))
+        if script is not None:
+            result["script"] = json.loads(_evaluate(pipe, session, script))
+        if screenshot:
+            shot = pipe.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True},
+                             session=session)
+            with open(screenshot, "wb") as fh:
+                fh.write(base64.b64decode(shot["data"]))
+        errors = []
+        for ev in pipe.events:
+            m, p = ev.get("method"), ev.get("params", {})
+            if m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
+                errors.append(" ".join(str(a.get("value", a.get("description"))) for a in p.get("args", [])))
+            elif m == "Runtime.exceptionThrown":
+                errors.append(p.get("exceptionDetails", {}).get("text", "exception"))
+            elif m == "Log.entryAdded" and p.get("entry", {}).get("level") == "error":
+                errors.append(p["entry"].get("text", ""))
+        result["console_errors"] = errors
+        return result
+
+
+# A4 with 0.4 inch margins; Chromium lays a printed page out at 96 CSS pixels per inch.
+PAPER = {"paperWidth": 8.27, "paperHeight": 11.69, "marginTop": 0.4, "marginBottom": 0.4,
+         "marginLeft": 0.4, "marginRight": 0.4}
+
+PRINT_SCRIPT = """(() => {
+  document.querySelectorAll('details').forEach(d => { d.open = true; });  // what 'beforeprint' does
+  const vw = document.documentElement.clientWidth;
+  const cut = [...document.querySelectorAll('table, img')].filter(el => {
+    const r = el.getBoundingClientRect();
+    return r.right > vw + 1 || (el.tagName === 'TABLE' && el.scrollWidth > el.clientWidth + 1);
+  }).map(el => (el.closest('[id]') || {}).id + ' ' + el.tagName);
+  return JSON.stringify({viewport: vw, height: document.documentElement.scrollHeight,
+                         tables: document.querySelectorAll('table').length, cut: cut});
+})()"""
+
+
+def print_to_pdf(path: str, pdf: str) -> dict:
+    """Print ``path`` to ``pdf`` as Chromium's ``--print-to-pdf`` does (A4, :data:`PAPER`),
+    and return what the printed layout shows: the printable width in CSS pixels, the tables
+    and images that reach past the right margin or are clipped (``cut``), and the PDF's
+    page count (``pages``)."""
+    width = round((PAPER["paperWidth"] - PAPER["marginLeft"] - PAPER["marginRight"]) * 96)
+    height = round((PAPER["paperHeight"] - PAPER["marginTop"] - PAPER["marginBottom"]) * 96)
+    with _page(path, width, height, media="print") as (pipe, session):
+        result = json.loads(_evaluate(pipe, session, PRINT_SCRIPT))
+        printed = pipe.send("Page.printToPDF", {**PAPER, "printBackground": True}, session=session, timeout=120)
+    data = base64.b64decode(printed["data"])
+    with open(pdf, "wb") as fh:
+        fh.write(data)
+    result["pages"] = len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", data))
+    result["page_tree_count"] = max((int(n) for n in re.findall(rb"/Count\s+(\d+)", data)), default=0)
+    result["page_height"] = height
+    return result

@@ -17,7 +17,7 @@ from shallownet.cli import main
 from shallownet.report import validate
 from shallownet.report.build import RESULTS_SCHEMA
 
-from .browser import LAYOUT_SCRIPT, find_chromium, inspect_page
+from .browser import LAYOUT_SCRIPT, find_chromium, inspect_page, print_to_pdf
 
 QUICK = ["--quiet", "--members", "2", "--epochs", "150", "--bootstrap", "100"]
 
@@ -116,6 +116,19 @@ def test_report_in_a_real_browser(penguins_report, tmp_path):
     assert layout["details"] >= 5 and layout["details_open"]  # every <details> opens and shows content
     assert "headline" in layout["first_screen"] and "finding" in layout["first_screen"]  # within 900 px
     assert layout["tables_unfolded"] <= 2 and layout["height"] < layout["height_open"] / 3
+
+
+def test_report_prints_to_pdf_with_no_table_cut(penguins_report, tmp_path):
+    if find_chromium() is None:
+        pytest.skip("Chromium is not installed: `apt-get install chromium` (Debian) enables this test")
+    printed = print_to_pdf(str(penguins_report / "index.html"), str(tmp_path / "report.pdf"))
+    # Every table and figure, the folded detail included, fits between the A4 margins.
+    assert printed["tables"] >= 20 and printed["cut"] == []
+    # The PDF's page objects and its page tree agree, and the printed length accounts for them:
+    # at least the laid-out height in pages, plus what keeping figures and rows whole adds.
+    assert printed["pages"] == printed["page_tree_count"]
+    least = -(-printed["height"] // printed["page_height"])
+    assert least <= printed["pages"] <= 1.5 * least + 2
 
 
 def test_single_file_report_embeds_every_figure(penguins_report, tmp_path):
