@@ -41,6 +41,7 @@ from .devices import check_devices
 from .interpret import (
     expected_influence,
     garson,
+    hidden_activations,
     hidden_activity,
     milne,
     olden,
@@ -267,6 +268,7 @@ def analyze_regression(
         results["olden"] = olden(model)
         results["milne"] = milne(model)
         results["activity"] = hidden_activity(model, Xtr, ytr) if model.network_.hidden_sizes else None
+        results["activations"] = hidden_activations(model, Xtr, ytr) if model.network_.hidden_sizes else None
         timings["weights"] = time.perf_counter() - t
 
         t = step("influence")

@@ -18,17 +18,21 @@ import pandas as pd
 
 from ..results import to_jsonable
 from .build import (
-    architecture,
-    dependence_figure,
-    new_report,
+    MAX_FINDINGS,
     RESULTS_SCHEMA,
     SCHEMA_VERSION,
     _convergence_words,
     _figure,
+    _figure_grid,
     _optimizer_words,
+    _out_of_range_words,
     _step_name,
     _training_curve,
+    architecture,
+    dependence_figure,
+    new_report,
     reproducibility_section,
+    surface_choice,
 )
 from .html import Report
 from .schema import validate
@@ -187,113 +191,173 @@ def regression_findings(a) -> list[str]:
 
 
 def build_regression_report(a) -> Report:
-    """The HTML report of a regression analysis (figures drawn here; nothing is written yet)."""
-    from ..interpret import decision_surface
-    from ..plots.regression import plot_predicted_vs_observed, plot_regression_influence, plot_residuals
-    from ..plots.sensitivity import plot_sensitivity, plot_surface
-    from ..plots.weights import plot_hidden_activity, plot_importance, plot_network
+    """The HTML report of a regression analysis (figures drawn here; nothing is written yet).
 
-    r = a.results
-    model = a.model
-    net = model.network_
-    enc = model.encoder_
-    comp = r["comparison"]
-    target = target_summary(a)
+    The same shape as the classification report: a first screen that stands alone (the
+    question, the network against OLS and against predicting the training mean, the findings,
+    one figure), then one section per question, each opening with its conclusion, then its
+    figures, then its detail folded away.
+    """
+    import matplotlib
+
+    from ..plots.palette import rc_params
+
     rep = new_report(a, "regression network")
+    with matplotlib.rc_context(rc_params()):
+        _first_screen(rep, a)
+        _section_quality(rep, a)
+        _section_variables(rep, a)
+        _section_hidden(rep, a)
+        _section_difference(rep, a)
+        _section_method(rep, a)
+    return rep
 
-    sec = rep.section("Summary")
+
+def _metrics(a) -> pd.DataFrame:
+    return a.results["comparison"].to_frame().set_index("metric")
+
+
+def mean_rmse(a) -> float:
+    """Held-out RMSE of always predicting the training mean of the target (the regression
+    counterpart of always predicting the majority class)."""
+    comp = a.results["comparison"]
+    y = np.asarray(comp.y, dtype=float)
+    return float(np.sqrt(np.mean((y - float(np.mean(a.y_train))) ** 2)))
+
+
+def _importance_frame(a) -> pd.DataFrame:
+    table = a.variable_table()
+    spread = a.results["expected"].to_frame().set_index("variable")["expected_member_sd"]
+    return table.assign(expected_member_sd=table["variable"].map(spread))
+
+
+def _first_screen(rep: Report, a) -> None:
+    from ..plots.baselines import plot_importance_pair
+
+    net = a.model.network_
+    target = target_summary(a)
+    m = _metrics(a)
+    net_name, lin_name = a.results["comparison"].names
+    rmse = m.loc["rmse"]
+    sec = rep.section("")
     sec.text(
         f"The question: how do the {len(net.variables)} input variables predict the number {a.target}? "
         f"{target['n']} rows have a value of {a.target} (mean {_g(target['mean'])}, sd {_g(target['sd'])}, "
-        f"from {_g(target['min'])} to {_g(target['max'])}, {target['n_distinct']} distinct values). "
-        f"Every influence, derivative and error below is in the units of {a.target}."
+        f"from {_g(target['min'])} to {_g(target['max'])}, {target['n_distinct']} distinct values): "
+        f"{len(a.X_train)} for training and {a.n_test_complete} held out for testing. Every influence, "
+        f"derivative and error below is in the units of {a.target}."
     )
-    sec.findings(regression_findings(a))
-    if a.notes:
-        sec.subheading("What was dropped or reported on the way")
-        sec.bullets(a.notes)
+    sec.headline([
+        (_g(rmse[net_name]), f"network RMSE, held-out cases (R² {m.loc['r2', net_name]:.3f})"),
+        (_g(rmse[lin_name]), f"OLS RMSE (R² {m.loc['r2', lin_name]:.3f})"),
+        (f"{rmse['difference']:+.3g} [{rmse['ci_low']:+.3g}, {rmse['ci_high']:+.3g}]",
+         "network minus OLS, 95% interval"),
+        (_g(mean_rmse(a)), "RMSE of always predicting the training mean"),
+    ])
+    sec.findings(regression_findings(a)[:MAX_FINDINGS])
+    frame = _importance_frame(a)
+    fig = _figure_grid(1, 2, (9, 0.4 * len(frame) + 1.6), sharey=True)
+    plot_importance_pair(frame, "expected", "ols_t", left_error="expected_member_sd", axes=fig.axes,
+                         labels=(f"expected influence, {a.target}\n(±1 sd over members)", "OLS |t| (Wald)"))
+    fig.suptitle(f"What the network and OLS find important (Spearman rho {_spearman(frame):.2f})",
+                 fontsize="medium")
+    fig.tight_layout()
+    order = frame.sort_values("expected", ascending=False)["variable"].tolist()
+    order_ols = frame.sort_values("ols_t", ascending=False)["variable"].tolist()
+    sec.figure("importance", fig,
+               "Left: expected influence of each variable on the network's prediction; right: the |t| of OLS's "
+               "test of the same variable (sqrt(F) for an enumerated one).",
+               alt=f"Two bar charts. By expected influence the order is {', '.join(order)}; by OLS |t| it is "
+                   f"{', '.join(order_ols)}.")
 
-    sec = rep.section("Network against OLS")
-    sec.text(
+
+def _spearman(frame: pd.DataFrame) -> float:
+    from scipy.stats import spearmanr
+
+    rho = spearmanr(frame["expected"], frame["ols_t"]).statistic if len(frame) > 2 else float("nan")
+    return float(rho)
+
+
+def _section_quality(rep: Report, a) -> None:
+    from ..plots.regression import plot_predicted_vs_observed, plot_residuals
+
+    comp = a.results["comparison"]
+    m = _metrics(a)
+    net_name, lin_name = comp.names
+    rmse = m.loc["rmse"]
+    sec = rep.section("How good is the network?")
+    text = (f"On {a.n_test_complete} held-out cases the network's typical error (RMSE) is {_g(rmse[net_name])}, "
+            f"OLS's {_g(rmse[lin_name])} (difference {rmse['difference']:+.3g}, 95% interval {rmse['ci_low']:+.3g} "
+            f"to {rmse['ci_high']:+.3g}), and always predicting the training mean {_g(mean_rmse(a))}.")
+    res = comp.residuals()[0]
+    fitted = comp.predictions[0]
+    half = fitted >= np.median(fitted)
+    ratio = float(np.std(res[half]) / np.std(res[~half])) if (~half).sum() > 1 and np.std(res[~half]) > 0 else 1.0
+    text += (f" Residual sd is {ratio:.2f} times larger above the median prediction than below it"
+             + (": the errors fan out, so intervals from a constant error variance would mislead."
+                if ratio > 1.5 or ratio < 1 / 1.5 else ", so the error spread is roughly constant."))
+    sec.conclusion(text)
+    outside = _out_of_range_words(a)
+    if outside:
+        sec.callout(outside)
+    sec.figure("predicted-vs-observed", _figure(plot_predicted_vs_observed, comp, figsize=(6, 5)),
+               "Held-out predictions against the observed values; on the dashed line a prediction is exact.",
+               alt=f"Scatter of predicted against observed {a.target} for the network and OLS on the held-out "
+                   f"cases, with the line of exact prediction; network R² {m.loc['r2', net_name]:.3f}.")
+    detail = sec.details("Detail: all metrics, the paired test, residual plots, residuals per case")
+    detail.text(
         f"Held-out errors of the network and of ordinary least squares fitted on the same training rows "
         f"and encoded variables, on {a.n_test_complete} complete test rows. Intervals: 95% paired bootstrap "
         f"({comp.n_bootstrap} resamples of the cases, both models on the same resample); test: paired t test "
         f"of the squared errors, mean {comp.test['mean_difference']:.3g}, t = {comp.test['t']:.3g}, "
         f"df = {comp.test['df']}, p = {comp.test['p']:.3g}."
     )
-    sec.table("comparison", comp.to_frame(), "RMSE, MAE and R² of each model; difference network minus OLS.")
-    sec.figure("predicted-vs-observed", _figure(plot_predicted_vs_observed, comp, figsize=(6, 5)),
-               "Held-out predictions against the observed values; on the dashed line a prediction is exact.")
-    sec.figure("residuals-vs-fitted", _figure(plot_residuals, comp, "fitted"),
-               "Residuals (observed - predicted) against the prediction: a trend or a funnel means structure "
-               "left in the errors.")
-    sec.figure("residuals-histogram", _figure(plot_residuals, comp, "histogram"), "Distribution of the residuals.")
-    sec.figure("residuals-qq", _figure(plot_residuals, comp, "qq", figsize=(5.5, 5)),
-               "Standardised residuals against normal quantiles.")
-    sec.table("residuals", residual_table(a), "Observed value, predictions and residuals per held-out row.",
-              max_rows=10)
+    detail.table("comparison", comp.to_frame(), "RMSE, MAE and R² of each model; difference network minus OLS.")
+    detail.figure("residuals-vs-fitted", _figure(plot_residuals, comp, "fitted"),
+                  "Residuals (observed - predicted) against the prediction: a trend or a funnel means structure "
+                  "left in the errors.", alt="Scatter of residuals against the prediction for both models.")
+    detail.figure("residuals-histogram", _figure(plot_residuals, comp, "histogram"), "Distribution of the residuals.",
+                  alt="Histograms of the held-out residuals of both models.")
+    detail.figure("residuals-qq", _figure(plot_residuals, comp, "qq", figsize=(5.5, 5)),
+                  "Standardised residuals against normal quantiles.",
+                  alt="Normal quantile plot of the standardised residuals of both models.")
+    detail.table("residuals", residual_table(a), "Observed value, predictions and residuals per held-out row.",
+                 max_rows=10)
 
-    sec = rep.section("Data and encoding")
-    sec.text(
-        f"{len(a.X_train) + len(a.X_test)} rows with a target ({a.dropped_target_rows} without one dropped), "
-        f"split {len(a.X_train)} for training and {len(a.X_test)} held out (random, seed "
-        f"{a.settings.get('random_state')}). Real variables are scaled to [0, 1] with the training minimum "
-        "and maximum; enumerated variables become groups of one-hot columns and are treated as one variable "
-        f"everywhere below. The target is standardised for training (mean {_g(model.target_mean_[0])}, sd "
-        f"{_g(model.target_scale_[0])}) and the scale is folded back into the output layer, so the network "
-        "predicts in raw units."
-    )
-    sec.table("variables", enc.describe(), "Variables as encoded (min and max in raw units).")
-    sec.table("target", pd.DataFrame([target]), f"The target {a.target} (rows with a value).")
-    if enc.n_dropped_rows_ or enc.dropped_columns_:
-        sec.callout(
-            f"Dropped {enc.n_dropped_rows_} training rows with missing values"
-            + (f" and the constant columns {enc.dropped_columns_}" if enc.dropped_columns_ else "") + "."
-        )
 
-    sec = rep.section("Model and training")
-    sec.text(
-        f"An ensemble of {net.n_members} networks {architecture(a)} with {net.activation} hidden units and a linear output, "
-        "trained together from different initial weights"
-        + (", each on its own bootstrap resample of the training rows (so the spread over members "
-           "reflects sampling variability)," if a.settings.get("bootstrap_members") else "")
-        + f" with {_optimizer_words(model)}, on the squared error of the standardised target. Predictions "
-        f"average the members' predictions."
-    )
-    sec.text(_convergence_words(model.convergence_))
-    sec.table("convergence", model.convergence_.to_frame())
-    sec.figure("training-curve", _figure(_training_curve, model),
-               f"Training objective per {_step_name(model)}, each member and the mean.")
+def _section_variables(rep: Report, a) -> None:
+    from ..plots.regression import plot_regression_influence
+    from ..plots.sensitivity import plot_sensitivity
+    from ..plots.weights import plot_importance
 
-    sec = rep.section("Weights")
-    sec.text(
-        "What the weights say. Garson's shares and Milne's signed shares read the weight matrices directly; "
-        f"Olden's connection weights are the products of the weights, in units of {a.target} over each "
-        "variable's training range, and per raw unit of the variable in the table (mean_per_raw_unit). An "
-        "enumerated variable is summarised by the range of its centred category values. Mean and sd are "
-        "over members."
-    )
-    sec.figure("network-diagram",
-               plot_network(r["weights"], r["activity"]).figure if r["activity"] is not None else
-               plot_network(r["weights"]).figure,
-               "Neural interpretation diagram of member 0: edge width is |weight|, red positive, blue negative.")
-    sec.figure("olden", _figure(plot_importance, r["olden"]),
-               "Olden's connection weights (bars: mean over members; lines: ±1 sd).")
-    sec.figure("garson", _figure(plot_importance, r["garson"]), "Garson's relative importance (shares sum to 1).")
-    sec.table("olden", r["olden"].to_frame(), f"Olden connection weights, in {a.target} per range and per raw unit.")
-    sec.table("garson", r["garson"].to_frame(), "Garson importance.")
-    sec.table("milne", r["milne"].to_frame(), "Milne's signed importance.")
-    if r["activity"] is not None:
-        sec.subheading("Hidden nodes")
-        sec.figure("hidden-activity", _figure(plot_hidden_activity, r["activity"]),
-                   f"How often each hidden node fires, by quarter of the observed {a.target} (Q1 lowest).")
-        sec.table("hidden-activity", r["activity"].to_frame(), "Firing frequencies near 1 and near 0 by quarter.")
-
-    sec = rep.section("Influence and sensitivity")
+    r = a.results
     ei = r["expected"]
+    frame = _importance_frame(a).sort_values("expected", ascending=False)
+    top = frame.iloc[0]
+    ols_top = frame.sort_values("ols_t", ascending=False).iloc[0]["variable"]
+    sec = rep.section("Which variables matter, and how do we know?")
+    sec.conclusion(
+        f"{top['variable']} matters most: a value drawn given the other variables moves the prediction by "
+        f"{_g(top['expected'])} on average ({top['expected_share']:.0%} of the typical difference between two "
+        f"cases' predictions); OLS "
+        + ("agrees on the first variable" if ols_top == top["variable"] else f"puts {ols_top} first")
+        + f", and the two rankings correlate with Spearman rho {_spearman(frame):.2f} over {len(frame)} variables.")
+    sec.figure("influence", _figure(plot_regression_influence, ei, figsize=(8, 4.5)),
+               "Potential and expected influence per variable, in units of the target.",
+               alt="Bar chart of potential and expected influence per variable: "
+                   + "; ".join(f"{v} {e:.3g}" for v, e in zip(frame["variable"], frame["expected"])) + ".")
+    deps = r["dependence"]
+    names = [d.variable for d in deps]
+    sec.figure("partial-dependence", dependence_figure(deps),
+               f"Partial dependence (red) and ICE curves (grey, 50 training cases) of {', '.join(names)}, the most "
+               "influential variables. Curves that cross or fan out show interactions that the mean hides.",
+               alt="Line charts, one per variable: "
+                   + "; ".join(f"{d.variable}, the mean prediction moves over a range of {np.ptp(d.average[:, 0]):.3g}"
+                               for d in deps) + ".")
     knn = (f" The kNN conditional uses the k = {ei.n_neighbors} nearest of {ei.n_reference} reference rows."
            if ei.conditional == "knn" else "")
-    sec.text(
+    detail = sec.details("Detail: influence, bounds, sensitivity, permutation, partial dependence, weights")
+    detail.text(
         f"Potential influence: how far the prediction moves, in units of {a.target}, as the variable runs over "
         "its values with the others held fixed (the range, averaged over training cases). Expected influence: "
         "the mean absolute change of the prediction when the variable's value is drawn from its distribution "
@@ -302,49 +366,160 @@ def build_regression_report(a) -> Report:
         "difference between two cases' predictions. The bounds say how well a predictor without the variable "
         "can do at least (training MAE and RMSE)." + knn
     )
-    sec.figure("influence", _figure(plot_regression_influence, ei, figsize=(8, 4.5)),
-               "Potential and expected influence per variable, in units of the target.")
-    sec.table("influence", ei.to_frame(), "Influence per variable (means over training cases).")
-    sec.table("influence-bounds", ei.bounds(), "Training MAE and RMSE, and their bounds without each variable.")
-    sec.subheading("Gradients, permutation and partial dependence")
-    sec.figure("sensitivity", _figure(plot_sensitivity, r["sensitivity"]),
-               "Partial derivatives: mean against sd over cases (per range of the variable).")
-    sec.table("sensitivity", r["sensitivity"].to_frame(),
-              "Partial derivatives of the prediction (per range; mean_per_raw_unit per raw unit).")
-    sec.table("permutation", r["permutation"].to_frame(),
-              "Permutation importance on held-out rows: the drop in R² (a one-hot group permuted as one).")
-    names = [d.variable for d in r["dependence"]]
-    sec.figure("partial-dependence", dependence_figure(r["dependence"]),
-               f"Partial dependence (thick) and ICE curves (thin) of {', '.join(names)}, the most influential "
-               "variables.")
-    sec.table("partial-dependence", pd.concat([d.to_frame() for d in r["dependence"]], ignore_index=True),
-              "Partial dependence and the 10% / 90% quantiles of the ICE curves.")
-    real = [v.name for v in net.variables if v.kind == "real"]
-    ranked = [n for n in ei.to_frame().sort_values("expected", ascending=False)["variable"] if n in real]
-    if len(ranked) >= 2:
-        train_rows = a.X_train[[v.name for v in net.variables]].dropna()
-        surface = decision_surface(model, train_rows, ranked[:2])
-        sec.figure("regression-surface", _figure(plot_surface, surface),
-                   f"Predicted {a.target} over {ranked[0]} and {ranked[1]}, the other variables at their medians.")
-
-    sec = rep.section("OLS side by side")
-    lin = r["linear"]
-    sec.text(
-        f"Ordinary least squares (statsmodels, {lin.cov_type} errors) on the network's encoded variables: "
-        f"R² = {lin.rsquared:.3f} (adjusted {lin.rsquared_adj:.3f}) on {lin.n_obs} training rows, "
-        f"F = {lin.fvalue:.3g} (p = {lin.f_pvalue:.2g}). Coefficients per [0, 1] range (coef) and per raw unit; "
-        "an enumerated variable against its first category. Importance: |t| (sqrt(F) of the group's Wald "
-        f"test for an enumerated variable) and the standardised effect, sd of the fitted contribution over the "
-        f"sd of {a.target}."
+    detail.table("influence", ei.to_frame(), "Influence per variable (means over training cases).")
+    detail.table("influence-bounds", ei.bounds(), "Training MAE and RMSE, and their bounds without each variable.")
+    detail.figure("sensitivity", _figure(plot_sensitivity, r["sensitivity"]),
+                  "Partial derivatives: mean against sd over cases (per range of the variable).",
+                  alt="Scatter of the mean against the sd of each variable's partial derivative over cases.")
+    detail.table("sensitivity", r["sensitivity"].to_frame(),
+                 "Partial derivatives of the prediction (per range; mean_per_raw_unit per raw unit).")
+    detail.table("permutation", r["permutation"].to_frame(),
+                 "Permutation importance on held-out rows: the drop in R² (a one-hot group permuted as one).")
+    detail.table("partial-dependence", pd.concat([d.to_frame() for d in deps], ignore_index=True),
+                 "Partial dependence and the 10% / 90% quantiles of the ICE curves.")
+    detail.subheading("What the weights say")
+    detail.text(
+        "Garson's shares and Milne's signed shares read the weight matrices directly; Olden's connection "
+        f"weights are the products of the weights, in units of {a.target} over each variable's training range, "
+        "and per raw unit of the variable in the table (mean_per_raw_unit). An enumerated variable is "
+        "summarised by the range of its centred category values. Mean and sd are over members."
     )
-    sec.table("ols-coefficients", lin.to_frame(), "OLS coefficients, standard errors, t, p and 95% intervals.")
-    sec.table("ols-importance", lin.importance(), "OLS importance per variable with its Wald test.")
-    side = r["side_by_side"]
-    sec.table("side-by-side", side.to_frame(), "Per-variable importance from each method, with ranks.")
-    sec.table("agreement", side.agreement, "Rank agreement between methods (absolute values).")
+    detail.figure("olden", _figure(plot_importance, r["olden"]),
+                  "Olden's connection weights (bars: mean over members; lines: ±1 sd).",
+                  alt="Bar chart of Olden's connection weight per variable with ±1 sd over members.")
+    detail.figure("garson", _figure(plot_importance, r["garson"]), "Garson's relative importance (shares sum to 1).",
+                  alt="Bar chart of Garson's share per variable.")
+    detail.table("olden", r["olden"].to_frame(), f"Olden connection weights, in {a.target} per range and per raw unit.")
+    detail.table("garson", r["garson"].to_frame(), "Garson importance.")
+    detail.table("milne", r["milne"].to_frame(), "Milne's signed importance.")
 
-    reproducibility_section(rep, a)
-    return rep
+
+def _section_hidden(rep: Report, a) -> None:
+    from ..plots.weights import plot_activation_distributions, plot_hidden_activity, plot_network
+
+    r = a.results
+    if r.get("activations") is None:
+        return
+    act = r["activations"]
+    sep = act.separation(0, 0).sort_values("relative", ascending=False)
+    best = sep.iloc[0]
+    flat = int((act.values[0][0].std(axis=0) < 0.01).sum())
+    sec = rep.section("What do the hidden nodes do?")
+    sec.conclusion(
+        f"In member 0, node {best['node']} tracks {a.target} most closely: its median activation is "
+        f"{best['median_high']:.2f} in the {best['high_class']} quarter of {a.target} and {best['median_low']:.2f} "
+        f"in the {best['low_class']} quarter; {int((sep['relative'] > 0.5).sum())} of {len(sep)} nodes have two "
+        "quarter medians more than half their range apart"
+        + (f", and {flat} barely vary (sd below 0.01)." if flat else "."))
+    sec.figure("hidden-activations", _figure(plot_activation_distributions, act, figsize=(8, 0.6 * len(sep) + 1.5)),
+               f"Each hidden node's activation on the training cases, by quarter of the observed {a.target} (Q1 "
+               "lowest; member 0; nodes ordered by how far apart their quarter medians lie).",
+               alt="Violin strips, one row per hidden node and one violin per quarter of the target: "
+                   + "; ".join(f"{n}: {h} median {mh:.2f}, {l} median {ml:.2f}" for n, h, l, mh, ml in
+                               sep[["node", "high_class", "low_class", "median_high", "median_low"]].itertuples(index=False))
+                   + ".")
+    detail = sec.details("Detail: network diagram, member-level tables (activations, firing frequencies)")
+    detail.figure("network-diagram", plot_network(r["weights"], r["activity"]).figure,
+                  "Neural interpretation diagram of member 0: edge width is |weight|, red positive, blue negative.",
+                  alt="Diagram of the network of member 0: inputs, hidden nodes and the output, edges drawn by weight.")
+    detail.table("hidden-separation", sep, "Per node of member 0: the quarters with the highest and lowest median "
+                 "activation, and their difference over the node's 5th-95th percentile range.")
+    detail.table("hidden-activations", act.to_frame(), "Activation quartiles per member, node and target quarter.")
+    detail.figure("hidden-activity", _figure(plot_hidden_activity, r["activity"]),
+                  f"How often each hidden node fires, by quarter of the observed {a.target} (Q1 lowest).",
+                  alt="Heat map of firing frequencies per hidden node and target quarter.")
+    detail.table("hidden-activity", r["activity"].to_frame(), "Firing frequencies near 1 and near 0 by quarter.")
+
+
+def _section_difference(rep: Report, a) -> None:
+    from ..plots.sensitivity import plot_surface
+
+    r = a.results
+    lin = r["linear"]
+    frame = _importance_frame(a)
+    sec = rep.section("Where does the network differ from OLS?")
+    comp = r["comparison"]
+    gap = np.abs(comp.predictions[0] - comp.predictions[1])
+    ranks = frame.set_index("variable")[["expected", "ols_t"]].rank(ascending=False)
+    diff = (ranks["expected"] - ranks["ols_t"]).abs()
+    v = diff.idxmax()
+    text = (f"On the held-out cases the two models' predictions differ by {_g(float(np.median(gap)))} in the median "
+            f"case and by more than {_g(float(np.quantile(gap, 0.9)))} in one case in ten")
+    text += (f"; the variable they rank most differently is {v} (rank {ranks.at[v, 'expected']:g} by expected "
+             f"influence, {ranks.at[v, 'ols_t']:g} by OLS |t|)." if diff.max() >= 2 else
+             "; they rank every variable within one place of each other.")
+    sec.conclusion(text)
+    surface = surface_choice(a)
+    if surface is not None:
+        va, vb = surface.variables
+        sec.figure("regression-surface", _figure(plot_surface, surface, figsize=(7, 5.5)),
+                   f"Predicted {a.target} over {va} and {vb} (the two real variables of largest expected influence; "
+                   f"1st to 99th percentile of the training values), the other variables held at {surface.at}. OLS "
+                   "would draw parallel straight contours.",
+                   alt=f"Map over {va} (x) and {vb} (y) of the predicted {a.target}, from {surface.proba.min():.3g} "
+                       f"to {surface.proba.max():.3g}.")
+    sec.table("ols-coefficients", lin.to_frame(),
+              f"Ordinary least squares (statsmodels, {lin.cov_type} errors) on the network's encoded variables: "
+              f"R² = {lin.rsquared:.3f} (adjusted {lin.rsquared_adj:.3f}) on {lin.n_obs} training rows, F = "
+              f"{lin.fvalue:.3g} (p = {lin.f_pvalue:.2g}). Coefficients per [0, 1] range (coef) and per raw unit; an "
+              "enumerated variable against its first category; 95% intervals.")
+    detail = sec.details("Detail: OLS importance, every importance side by side, rank agreement")
+    detail.text("OLS importance: |t| (sqrt(F) of the group's Wald test for an enumerated variable) and the "
+                f"standardised effect, sd of the fitted contribution over the sd of {a.target}.")
+    detail.table("ols-importance", lin.importance(), "OLS importance per variable with its Wald test.")
+    side = r["side_by_side"]
+    detail.table("side-by-side", side.to_frame(), "Per-variable importance from each method, with ranks.")
+    detail.table("agreement", side.agreement, "Rank agreement between methods (absolute values).")
+
+
+def _section_method(rep: Report, a) -> None:
+    model = a.model
+    net = model.network_
+    enc = model.encoder_
+    c = model.convergence_
+    target = target_summary(a)
+    bad = int((~c.converged).sum())
+    sec = rep.section("Data and method")
+    sec.conclusion(
+        f"{len(a.X_train) + len(a.X_test)} rows and {len(net.variables)} variables; an ensemble of {net.n_members} "
+        f"networks {architecture(a)} ({net.activation}, linear output), "
+        + ("all of which converged." if bad == 0 else f"of which {bad} did NOT converge (see below)."))
+    if bad:
+        sec.callout(_convergence_words(c))
+    sec.figure("training-curve", _figure(_training_curve, model),
+               f"Training objective per {_step_name(model)}, each member and the mean.",
+               alt=f"Line chart of the training loss of each of the {net.n_members} members against the "
+                   f"{_step_name(model)}, on a log scale.")
+    detail = sec.details("Detail: data, encoding, training, notes, settings")
+    detail.text(
+        f"{len(a.X_train) + len(a.X_test)} rows with a target ({a.dropped_target_rows} without one dropped), "
+        f"split {len(a.X_train)} for training and {len(a.X_test)} held out (random, seed "
+        f"{a.settings.get('random_state')}). Real variables are scaled to [0, 1] with the training minimum "
+        "and maximum; enumerated variables become groups of one-hot columns and are treated as one variable "
+        f"everywhere. The target is standardised for training (mean {_g(model.target_mean_[0])}, sd "
+        f"{_g(model.target_scale_[0])}) and the scale is folded back into the output layer, so the network "
+        "predicts in raw units."
+    )
+    detail.table("variables", enc.describe(), "Variables as encoded (min and max in raw units).")
+    detail.table("target", pd.DataFrame([target]), f"The target {a.target} (rows with a value).")
+    if enc.n_dropped_rows_ or enc.dropped_columns_:
+        detail.callout(
+            f"Dropped {enc.n_dropped_rows_} training rows with missing values"
+            + (f" and the constant columns {enc.dropped_columns_}" if enc.dropped_columns_ else "") + ".")
+    detail.subheading("Model and training")
+    detail.text(
+        f"An ensemble of {net.n_members} networks {architecture(a)} with {net.activation} hidden units and a linear "
+        "output, trained together from different initial weights"
+        + (", each on its own bootstrap resample of the training rows (so the spread over members "
+           "reflects sampling variability)," if a.settings.get("bootstrap_members") else "")
+        + f" with {_optimizer_words(model)}, on the squared error of the standardised target. Predictions "
+        "average the members' predictions.")
+    detail.text(_convergence_words(c))
+    detail.table("convergence", c.to_frame(), "Convergence of every member.")
+    if a.notes:
+        detail.subheading("What was dropped or reported on the way")
+        detail.bullets(a.notes)
+    reproducibility_section(detail, a)
 
 
 def regression_results_json(a) -> dict:

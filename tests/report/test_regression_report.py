@@ -19,7 +19,7 @@ from shallownet.commands.analyze import read_csv
 from shallownet.report import validate
 from shallownet.report.regression import REGRESSION_SCHEMA
 
-from .browser import find_chromium, inspect_page
+from .browser import LAYOUT_SCRIPT, find_chromium, inspect_page
 
 def simulate(n, seed):
     """y = 1 + 2a - 0.8b + {0, 0.7, -0.5}[g] + 0.6 flag + noise: a real, an enumerated, a binary input."""
@@ -52,11 +52,12 @@ def report(numeric_csv):
 
 def test_the_folder_holds_the_regression_report(report):
     page = (report / "index.html").read_text(encoding="utf-8")
-    for section in ["Summary", "Network against OLS", "Data and encoding", "Model and training", "Weights",
-                    "Influence and sensitivity", "OLS side by side", "Reproducibility"]:
+    for section in ["How good is the network?", "Which variables matter, and how do we know?",
+                    "What do the hidden nodes do?", "Where does the network differ from OLS?", "Data and method"]:
         assert f">{section}</h2>" in page
-    for fig in ["predicted-vs-observed", "residuals-vs-fitted", "residuals-histogram", "residuals-qq",
-                "influence", "olden", "partial-dependence", "regression-surface", "training-curve"]:
+    for fig in ["importance", "predicted-vs-observed", "residuals-vs-fitted", "residuals-histogram", "residuals-qq",
+                "influence", "olden", "partial-dependence", "regression-surface", "hidden-activations",
+                "training-curve"]:
         assert (report / "figures" / f"{fig}.png").stat().st_size > 2000
         assert f'src="figures/{fig}.png"' in page
     for table in ["comparison", "residuals", "ols-coefficients", "ols-importance", "side-by-side", "convergence",
@@ -125,10 +126,35 @@ def test_residuals_are_observed_minus_prediction(report, numeric_csv):
 def test_regression_report_in_a_real_browser(report, tmp_path):
     if find_chromium() is None:
         pytest.skip("Chromium is not installed: `apt-get install chromium` (Debian) enables this test")
-    seen = inspect_page(str(report / "index.html"), screenshot=str(tmp_path / "page.png"))
+    seen = inspect_page(str(report / "index.html"), screenshot=str(tmp_path / "page.png"), width=1280, height=900,
+                        script=LAYOUT_SCRIPT)
     assert seen["title"].startswith("shallownet analysis: length_cm")
     assert seen["images"] >= 10 and seen["broken"] == []
     assert seen["console_errors"] == []
+    layout = seen["script"]  # the layout the classification report keeps, checked the same way
+    assert layout["scroll_width"] <= layout["viewport"] and layout["n_wide"] == 0, layout["wide"]
+    assert layout["images_without_alt"] == []
+    assert layout["details"] >= 5 and layout["details_open"]
+    assert "headline" in layout["first_screen"] and "finding" in layout["first_screen"]
+    assert layout["tables_unfolded"] <= 1 and layout["height"] < layout["height_open"] / 2
+
+
+def test_first_screen_figures_equal_the_comparison(report, numeric_csv):
+    """The headline boxes: the network's and OLS's RMSE, the difference with its interval, and the
+    RMSE of predicting the training mean, recomputed here from the split."""
+    doc = json.loads((report / "results.json").read_text())
+    page = (report / "index.html").read_text(encoding="utf-8")
+    metrics = pd.DataFrame(doc["comparison"]["metrics"]).set_index("metric").loc["rmse"]
+    model = sn.load(report / "model.npz")
+    _, y_train, _, y_test = held_out(numeric_csv, model)
+    frame = read_csv(str(numeric_csv))
+    frame = frame[frame["length_cm"].notna()]
+    _, _, y_all_train, _ = split_table(frame.drop(columns=["length_cm"]), frame["length_cm"], 0.25, 0, stratify=False)
+    mean_rmse = np.sqrt(np.mean((y_test.to_numpy() - y_all_train.mean()) ** 2))
+    boxes = page.split('class="headline"')[1].split("</div></div>")[0]
+    for value in (metrics["network"], metrics["linear"], mean_rmse):
+        assert f"<b>{value:.3g}</b>" in boxes
+    assert f"<b>{metrics['difference']:+.3g} [{metrics['ci_low']:+.3g}, {metrics['ci_high']:+.3g}]</b>" in boxes
 
 
 def test_compare_prints_the_regression_comparison(numeric_csv, capsys):
