@@ -69,3 +69,29 @@ def test_information_plane_section_of_the_analysis():
     # a deterministic layer on N equally likely rows: I(X;T) <= log2 N, I(T;Y) <= H(Y) <= log2 3
     assert (plane["I_XT_mean"] <= np.log2(n) + 1e-9).all()
     assert (plane["I_TY_mean"] <= np.log2(3) + 1e-9).all()
+
+
+def test_quality_section_states_calibration_and_cases_outside_the_training_range(analysis):
+    import dataclasses
+
+    from shallownet.report.build import _calibration_words, _out_of_range_words, held_out
+
+    ece = analysis.results["comparison"].to_frame().set_index("metric").loc["calibration_error"]
+    words = _calibration_words(analysis.results["comparison"])
+    assert f"by {ece['network']:.3f} on average" in words and f"logistic regression {ece['logistic']:.3f}" in words
+    # Cases outside the training range, counted here from the training columns themselves.
+    X_test = analysis.X_test.copy()
+    X_test.iloc[0, X_test.columns.get_loc("a")] = 100.0
+    X_test.iloc[1, X_test.columns.get_loc("b")] = -100.0
+    moved = dataclasses.replace(analysis, X_test=X_test)
+    X_te, _ = held_out(moved)
+    lo, hi = analysis.X_train[["a", "b"]].min(), analysis.X_train[["a", "b"]].max()
+    outside = ((X_te[["a", "b"]] < lo) | (X_te[["a", "b"]] > hi))
+    rows = int(outside.any(axis=1).sum())
+    assert rows >= 2
+    text = _out_of_range_words(moved)
+    assert text.startswith(f"{rows} of {len(X_te)} held-out cases")
+    assert f"a: {int(outside['a'].sum())}" in text and f"b: {int(outside['b'].sum())}" in text
+    keep = ~((X_test[["a", "b"]] < lo) | (X_test[["a", "b"]] > hi)).any(axis=1)
+    inside = dataclasses.replace(analysis, X_test=X_test[keep], y_test=analysis.y_test[keep.to_numpy()])
+    assert _out_of_range_words(inside) == ""
