@@ -144,7 +144,7 @@ def main(quick: bool = False, peers: bool = True) -> dict:
         settings = [(6, 8, {"shap ExactExplainer": 2, "shap PermutationExplainer": 2, "shap KernelExplainer": 1}, 50, 500)]
     else:
         settings = [
-            (10, 1000, {"shap ExactExplainer": 20, "shap PermutationExplainer": 20, "shap KernelExplainer": 5}, 500, 3000),
+            (10, 1000, {"shap ExactExplainer": 20, "shap PermutationExplainer": 20, "shap KernelExplainer": 5}, 3000, 3000),
             (16, 1000, {"shap ExactExplainer": 2, "shap PermutationExplainer": 5, "shap KernelExplainer": 2}, 3000, 3000),
         ]
     results = []

@@ -284,6 +284,13 @@ def _convergence_words(c) -> str:
             "not an optimum; refit with a larger max_iter.")
 
 
+def convergence_callout(sec, model) -> None:
+    """On the first screen, a warning when any member did not converge (nothing otherwise):
+    every figure of the page reads those members as they stopped, not at an optimum."""
+    if not model.convergence_.converged.all():
+        sec.callout(_convergence_words(model.convergence_))
+
+
 def _training_curve(model, ax=None):
     hist = model.history_
     loss = hist["train_loss"]
@@ -409,6 +416,7 @@ def first_screen(rep: Report, a) -> None:
                      "network minus logistic, 95% interval")]
     figures.append((_pct(base), f"always predicting {majority}"))
     sec.headline(figures)
+    convergence_callout(sec, a.model)
     sec.findings(findings(a)[:MAX_FINDINGS])
     frame = _importance_frame(a)
     if "chi2" in frame:

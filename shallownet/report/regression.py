@@ -29,6 +29,7 @@ from .build import (
     _step_name,
     _training_curve,
     architecture,
+    convergence_callout,
     dependence_figure,
     new_report,
     reproducibility_section,
@@ -254,6 +255,7 @@ def _first_screen(rep: Report, a) -> None:
          "network minus OLS, 95% interval"),
         (_g(mean_rmse(a)), "RMSE of always predicting the training mean"),
     ])
+    convergence_callout(sec, a.model)
     sec.findings(regression_findings(a)[:MAX_FINDINGS])
     frame = _importance_frame(a)
     fig = _figure_grid(1, 2, (9, 0.4 * len(frame) + 1.6), sharey=True)

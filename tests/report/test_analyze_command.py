@@ -388,3 +388,12 @@ def test_attribution_options_are_checked():
         analyze(X, y, attributions=["shap"])
     with pytest.raises(TypeError, match="`attributions` must be 'all' or a sequence"):
         analyze(X, y, attributions=3)
+
+
+def test_first_screen_warns_of_members_that_did_not_converge(penguins_report):
+    doc = json.loads((penguins_report / "results.json").read_text())
+    first = (penguins_report / "index.html").read_text(encoding="utf-8").split("<h2")[0]
+    stopped = [i for i, m in enumerate(doc["model"]["convergence"]) if not m["converged"]]
+    assert ("did not converge" in first) == bool(stopped)
+    if stopped:
+        assert f"members {stopped} of {len(doc['model']['convergence'])} did not converge" in first

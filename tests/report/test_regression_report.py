@@ -212,3 +212,12 @@ def test_analyze_passes_the_task_to_the_analysis(numeric_csv, tmp_path, monkeypa
     monkeypatch.setattr(shallownet.analysis, "analyze", capture)
     assert main(["analyze", str(numeric_csv), "--task", "classification", "--out", str(tmp_path / "o"), "--quiet"]) == 2
     assert seen["task"] == "classification" and "stop here" in capsys.readouterr().err
+
+
+def test_first_screen_warns_of_members_that_did_not_converge(report):
+    doc = json.loads((report / "results.json").read_text())
+    first = (report / "index.html").read_text(encoding="utf-8").split("<h2")[0]
+    stopped = [i for i, m in enumerate(doc["model"]["convergence"]) if not m["converged"]]
+    assert ("did not converge" in first) == bool(stopped)
+    if stopped:
+        assert f"members {stopped} of {len(doc['model']['convergence'])} did not converge" in first
