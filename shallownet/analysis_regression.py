@@ -119,8 +119,9 @@ class RegressionAnalysis:
 
     def show(self, dpi: int = 100):
         """Display the report's first screen inline (a Jupyter notebook): the question, the
-        headline comparison with its 95% interval (RMSE and R^2 against OLS), the findings and the first-screen
-        figure (embedded PNG with alt text).
+        headline comparison with its 95% interval (RMSE and R^2 against OLS, and the RMSE of
+        always predicting the training mean), the findings and the first-screen figure
+        (embedded PNG with alt text).
 
         Under IPython it is displayed and None is returned; without IPython (or outside an
         IPython session) the HTML fragment is returned as a string. Writing the whole report is

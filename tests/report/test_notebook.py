@@ -191,9 +191,13 @@ def test_analysis_html_holds_the_headline_of_the_comparison(analysis):
 def test_regression_analysis_html_holds_rmse_and_r2(regression):
     page = Page(regression._repr_html_())
     m = regression.results["comparison"].to_frame().set_index("metric")
-    assert page.headline[0][0] == f"{m.loc['rmse', 'network']:.3g}"
-    assert page.headline[1][0] == f"{m.loc['rmse', 'linear']:.3g}"
-    assert page.headline[3][0] == f"{m.loc['r2', 'network']:.3f} / {m.loc['r2', 'linear']:.3f}"
+    rmse = m.loc["rmse"]
+    assert page.headline[:3] == [
+        [f"{rmse['network']:.3g}", f"network RMSE, held-out cases (R² {m.loc['r2', 'network']:.3f})"],
+        [f"{rmse['linear']:.3g}", f"OLS RMSE (R² {m.loc['r2', 'linear']:.3f})"],
+        [f"{rmse['difference']:+.3g} [{rmse['ci_low']:+.3g}, {rmse['ci_high']:+.3g}]",
+         "network minus OLS, 95% interval"],
+    ]
     assert len(page.images) == 1 and page.images[0]["alt"].strip()
 
 
@@ -242,6 +246,20 @@ def test_compare_leads_with_the_conclusion_and_its_json_gives_the_majority_rate(
     assert main(["compare", str(path), "--target", "outcome", *QUICK]) == 0
     out = capsys.readouterr().out
     assert out.startswith(textwrap.fill(doc["conclusion"], width=100) + "\n\nnetwork vs logistic")
+
+
+def test_the_conclusions_are_the_reports_words(analysis, regression):
+    from shallownet.report.build import findings, majority_baseline
+    from shallownet.report.conclusions import classification_conclusion, regression_conclusion
+    from shallownet.report.regression import regression_findings
+
+    majority, rate = majority_baseline(analysis)
+    text = classification_conclusion(analysis.results["comparison"], majority, rate)
+    assert text.startswith(findings(analysis)[0])
+    assert text.endswith(f"Always predicting the most common training class, {majority}, would be right for "
+                         f"{rate:.1%} of them.")
+    words = regression_conclusion(regression.results["comparison"], regression.target)
+    assert words == regression_findings(regression)[0].replace("its members below", "its members")
 
 
 def test_compare_on_a_numeric_target_leads_with_rmse_against_ols(tmp_path, capsys):
