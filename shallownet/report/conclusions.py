@@ -54,9 +54,10 @@ def classification_conclusion(comparison, majority=None, majority_accuracy: floa
 
 
 def regression_conclusion(comparison, target: str = "the target") -> str:
-    """Two sentences: the network's and OLS's held-out RMSE and R^2, the 95% paired bootstrap
-    interval of the RMSE difference and the paired t test, and what the interval says (the
-    wording of the regression report's first finding).
+    """The network's and OLS's held-out RMSE, MAE and R^2, the 95% paired bootstrap interval of
+    the RMSE difference with the paired t test, and what the interval says: the words of the
+    regression report's first finding (:func:`shallownet.report.regression.regression_findings`),
+    from the comparison alone.
 
     Parameters
     ----------
@@ -73,14 +74,17 @@ def regression_conclusion(comparison, target: str = "the target") -> str:
     net, lin = comparison.names
     rmse, r2 = m.loc["rmse"], m.loc["r2"]
     text = (f"On {len(comparison.y)} held-out cases the network predicts {target} with RMSE {rmse[net]:.3g} "
-            f"(R² {r2[net]:.3f}) and ordinary least squares with RMSE {rmse[lin]:.3g} (R² {r2[lin]:.3f}); the "
-            f"network's RMSE minus OLS's is {rmse['difference']:+.3g} (95% paired bootstrap interval "
-            f"{rmse['ci_low']:+.3g} to {rmse['ci_high']:+.3g}; paired t test of squared errors p = "
-            f"{comparison.test['p']:.2g}).")
+            f"(MAE {m.loc['mae', net]:.3g}, R² {r2[net]:.3f}); ordinary least squares on the same variables "
+            f"has RMSE {rmse[lin]:.3g} (R² {r2[lin]:.3f}). The network's RMSE minus OLS's is "
+            f"{rmse['difference']:+.3g} (95% paired bootstrap interval {rmse['ci_low']:+.3g} to "
+            f"{rmse['ci_high']:+.3g}; paired t test of squared errors p = {comparison.test['p']:.2g}).")
     if rmse["ci_low"] <= 0 <= rmse["ci_high"]:
-        text += " The interval includes zero: the data do not show either model to predict better."
+        text += (" The interval includes zero: the data do not show either model to predict better, so a "
+                 "linear model describes these data about as well as the network.")
     elif rmse["ci_high"] < 0:
-        text += " The interval excludes zero: the network's errors are smaller than OLS's."
+        text += (" The network's errors are smaller: the data hold structure (curvature or interactions) "
+                 "that a linear model misses.")
     else:
-        text += " The interval excludes zero: OLS's errors are smaller than the network's."
+        text += (" OLS's errors are smaller: on these data the network does not improve on a linear model "
+                 "(see the convergence of its members, and consider fewer hidden units).")
     return text
