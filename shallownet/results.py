@@ -38,6 +38,10 @@ class Result(abc.ABC):
 
     Subclasses are frozen dataclasses that hold NumPy arrays and labels, implement
     :meth:`to_frame`, and may override :attr:`title` and :meth:`summary`.
+
+    In a Jupyter notebook a result shows itself as HTML (:meth:`_repr_html_`): the title, its
+    key figures (:meth:`_html_figures`) and its tables (:meth:`_html_tables`, by default the
+    one of :meth:`to_frame`); subclasses with more than one table override the latter.
     """
 
     @property
@@ -62,3 +66,46 @@ class Result(abc.ABC):
 
     def __repr__(self) -> str:
         return self.summary()
+
+    def _html_figures(self) -> list[tuple[str, str]]:
+        """The key figures shown above the tables, ``(label, value)``: by default every field
+        that holds one number, flag or short label (arrays and tables are left to the tables).
+        """
+        from ._html import format_value
+
+        out = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, (bool, int, float, np.generic)) or (isinstance(value, str) and len(value) <= 60):
+                text = format_value(value)
+                if text:
+                    out.append((f.name, text))
+        return out
+
+    def _html_tables(self) -> list[tuple[str, pd.DataFrame]]:
+        """The tables shown, ``(caption, frame)``, main one first: by default :meth:`to_frame`."""
+        return [("", self.to_frame())]
+
+    def _repr_html_(self, max_rows: int | None = None, digits: int | None = None) -> str:
+        """HTML for notebooks (Jupyter calls this to display the object): the title, the key
+        figures and each table, at most ``max_rows`` rows each (default 20, with a "first 20
+        of N rows" note), numbers to ``digits`` significant figures (default 4), everything
+        escaped. Needs no IPython.
+
+        Returns
+        -------
+        str
+            An HTML fragment (no scripts, inline styles only).
+        """
+        import html
+
+        from ._html import DIGITS, MAX_ROWS, figures_html, table_html
+
+        max_rows = MAX_ROWS if max_rows is None else max_rows
+        digits = DIGITS if digits is None else digits
+        parts = [f'<div class="shallownet-result"><p style="margin:.3em 0;font-weight:600">'
+                 f"{html.escape(self.title)}</p>", figures_html(self._html_figures())]
+        for caption, frame in self._html_tables():
+            parts.append(table_html(frame, max_rows=max_rows, digits=digits, caption=caption))
+        parts.append("</div>")
+        return "".join(parts)

@@ -112,6 +112,17 @@ class ComparisonResult(Result):
             out["per_fold"] = to_jsonable(self.per_fold)
         return out
 
+    def _html_tables(self) -> list[tuple[str, pd.DataFrame]]:
+        """The metrics, then the paired tests (one row each) and, for cross-validation, the
+        per-fold table."""
+        a, b = self.names
+        out = [(f"Differences are {a} - {b}, with {self.level:.0%} paired bootstrap intervals.", self.to_frame())]
+        if self.tests:
+            out.append(("Paired tests.", pd.concat([t.to_frame() for t in self.tests.values()], ignore_index=True)))
+        if self.per_fold is not None:
+            out.append(("Per fold.", self.per_fold))
+        return out
+
     def difference(self, metric: str) -> tuple[float, float, float]:
         """``(difference, low, high)`` of one metric."""
         row = self.metrics.set_index("metric").loc[metric]

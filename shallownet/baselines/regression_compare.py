@@ -103,6 +103,13 @@ class RegressionComparison(Result):
     def to_frame(self) -> pd.DataFrame:
         return self.metrics.copy()
 
+    def _html_figures(self) -> list[tuple[str, str]]:
+        from .._html import format_value
+
+        return [("n", str(len(self.y))), ("level", format_value(self.level)),
+                ("n_bootstrap", str(self.n_bootstrap)),
+                ("paired t test of squared errors, p", format_value(self.test["p"]))]
+
     def residuals(self) -> np.ndarray:
         """``y - prediction`` of each model, (2, N)."""
         return self.y[None] - self.predictions

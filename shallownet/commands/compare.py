@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import textwrap
 import warnings
 
 from ..results import to_jsonable
@@ -21,6 +22,9 @@ def add_parser(sub) -> None:
     )
     p.add_argument("data", help="CSV file (delimiter inferred)")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON instead of a table")
+    p.epilog = ("The text output opens with the conclusion in plain words (the report's first-screen wording), "
+                "then the table; --json carries the same sentences as 'conclusion' and, for classes, the "
+                "majority-class rate as 'majority_class' / 'majority_accuracy'.")
     add_table_arguments(p)
     p.set_defaults(run=run)
 
@@ -28,6 +32,7 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..analysis import check_baseline_rows, drop_identifiers, fit_baseline, split_table, unseen_rows, usable_rows
     from ..baselines import compare
+    from ..report.conclusions import classification_conclusion, majority_rate
     from ..training import ShallowNetClassifier
 
     hidden = check_model_options(args)
@@ -61,18 +66,28 @@ def run(args: argparse.Namespace) -> int:
     notes += [note] if note else []
     result = compare(model, X_test[te], y_test[te], baseline=logistic, n_bootstrap=args.bootstrap,
                      random_state=args.seed)
+    majority, majority_accuracy = majority_rate(model, X_train, y_train, X_test, y_test)
+    conclusion = classification_conclusion(result, majority, majority_accuracy)
     if args.json:
-        print(json.dumps({"source": source, "notes": notes, **result.to_dict()}, indent=2))
+        print(json.dumps({"source": source, "notes": notes, **result.to_dict(), "conclusion": conclusion,
+                          "majority_class": to_jsonable(majority), "majority_accuracy": to_jsonable(majority_accuracy)},
+                         indent=2))
     else:
         for n in notes:
             warnings.warn(n)
-        print(result.summary())
+        print(_lead(conclusion, result.summary()))
     return 0
+
+
+def _lead(conclusion: str, summary: str) -> str:
+    """The conclusion (wrapped), a blank line, then the table."""
+    return f"{textwrap.fill(conclusion, width=100)}\n\n{summary}"
 
 
 def run_regression(args: argparse.Namespace, X, y, source: str, notes: list, hidden) -> int:
     """A numeric target: the network against OLS (RMSE, MAE, R^2, paired t test)."""
     from ..analysis_regression import compare_regression_split
+    from ..report.conclusions import regression_conclusion
 
     result, more = compare_regression_split(
         X, y, test_size=args.test_size, n_bootstrap=args.bootstrap, random_state=args.seed,
@@ -82,12 +97,13 @@ def run_regression(args: argparse.Namespace, X, y, source: str, notes: list, hid
         **{k: v for k, v in encoding_options(args).items() if k != "keep"},
     )
     notes = notes + more
+    conclusion = regression_conclusion(result, str(y.name))
     if args.json:
         print(json.dumps({"source": source, "task": "regression", "notes": notes, **result.to_dict(),
-                          "names": list(result.names), "n": len(result.y), "test": to_jsonable(result.test)},
-                         indent=2))
+                          "names": list(result.names), "n": len(result.y), "test": to_jsonable(result.test),
+                          "conclusion": conclusion}, indent=2))
     else:
         for n in notes:
             warnings.warn(n)
-        print(result.summary())
+        print(_lead(conclusion, result.summary()))
     return 0

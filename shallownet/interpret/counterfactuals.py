@@ -444,6 +444,17 @@ class Counterfactuals(Result):
             "in_counterfactual": self.changed[self.found].sum(axis=0) / n_found,
         })
 
+    def _html_figures(self) -> list[tuple[str, str]]:
+        from .._html import format_value
+
+        found = self.found
+        med = float(np.median(self.distance[found])) if found.any() else np.nan
+        return [*super()._html_figures(), ("cases", str(len(self.base))), ("found", f"{found.mean():.1%}"),
+                ("median distance", format_value(med))]
+
+    def _html_tables(self) -> list[tuple[str, pd.DataFrame]]:
+        return [("One row per case.", self.to_frame()), ("Per variable.", self.variable_frame())]
+
     def summary(self, digits: int = 3) -> str:
         fmt = lambda v: f"{v:.{digits}g}"  # noqa: E731
         with pd.option_context("display.width", 120, "display.max_columns", 30):

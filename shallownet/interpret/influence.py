@@ -284,6 +284,9 @@ class ExpectedInfluence(_InfluenceBase):
         each class."""
         return self._towards_frame(self.towards, "expected")
 
+    def _html_tables(self) -> list[tuple[str, pd.DataFrame]]:
+        return [("", self.to_frame()), ("Conditional diagnostics.", self.diagnostics)]
+
     def summary(self, digits: int = 3) -> str:
         """The table, the conditional's diagnostics and its assumptions."""
         text = super().summary(digits)

@@ -179,6 +179,9 @@ class Shapley(Result):
                              "mean_prediction": self.prediction.mean(axis=0),
                              "max_abs_gap": np.abs(self.efficiency_gap).max(axis=0)})
 
+    def _html_tables(self) -> list[tuple[str, pd.DataFrame]]:
+        return [("", self.to_frame()), ("Efficiency: sum phi = f(x) - E f.", self.efficiency())]
+
     def summary(self, digits: int = 3) -> str:
         """The table, the efficiency check and the value function's assumption."""
         with pd.option_context("display.width", 120):

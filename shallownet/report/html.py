@@ -8,6 +8,10 @@ Layout rules the page keeps: every table sits in its own horizontally scrolling 
 no table is ever wider than the page; a section's detail goes in a folded ``<details>`` block
 (:meth:`Section.details`), opened by the print stylesheet and before printing; table columns
 sort on a click of their header; every figure carries alt text.
+
+:func:`render_fragment` renders a report's sections to one HTML fragment in memory (figures
+embedded, no files, no script, styles scoped to the fragment): the inline view of a notebook
+(:mod:`shallownet.report.notebook`).
 """
 
 from __future__ import annotations
@@ -69,6 +73,22 @@ document.querySelectorAll('table').forEach(t => t.querySelectorAll('thead th').f
     th.dataset.sort = up ? 'up' : 'down';
   });
 }));
+"""
+
+
+# The page's look, scoped to a fragment inside someone else's page (a notebook).
+_FRAGMENT_CSS = """
+.shallownet-report{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#1d2330;max-width:1060px}
+.shallownet-report h2{font-size:1.3rem;margin:.8rem 0 .3rem}.shallownet-report h3{font-size:1.05rem}
+.shallownet-report .meta,.shallownet-report figcaption,.shallownet-report .caption{color:#5b6475;font-size:.85rem}
+.shallownet-report .headline{display:flex;flex-wrap:wrap;gap:1rem;margin:1rem 0}
+.shallownet-report .headline div{background:#fff;border:1px solid #dfe3ec;border-radius:8px;padding:.5rem 1rem;flex:1 1 12rem}
+.shallownet-report .headline b{display:block;font-size:1.5rem}.shallownet-report .headline span{color:#5b6475;font-size:.85rem}
+.shallownet-report .finding{background:#eef7ee;border-left:4px solid #3c9a3c;padding:.5rem 1rem;margin:.5rem 0}
+.shallownet-report .callout{background:#fff7e0;border-left:4px solid #e0a800;padding:.6rem 1rem;margin:1rem 0}
+.shallownet-report .conclusion{font-size:1.05rem;font-weight:600}
+.shallownet-report .scroll{overflow-x:auto;max-width:100%}
+.shallownet-report figure{margin:1rem 0}.shallownet-report figure img{max-width:100%;border:1px solid #e3e6ee;background:#fff}
 """
 
 
@@ -237,14 +257,7 @@ class _Writer:
         path = self.folder / "tables" / f"{name}.csv"
         frame.to_csv(path, index=False)
         self._done(path)
-        table_html = frame.head(max_rows).to_html(
-            index=False, border=0, na_rep="", float_format=lambda v: f"{v:.{digits}g}", escape=True,
-        )
-        more = f" (first {max_rows} of {len(frame)} rows)" if len(frame) > max_rows else ""
-        parts.append(
-            f'<div class="scroll">{table_html}</div><p class="caption">{html.escape(caption) + more} '
-            f'<a class="csv" href="tables/{name}.csv">CSV</a></p>'
-        )
+        parts.append(_table_html(frame, caption, max_rows, digits, f' <a class="csv" href="tables/{name}.csv">CSV</a>'))
 
     def _figure(self, payload, parts: list[str]) -> None:
         import base64
@@ -259,8 +272,74 @@ class _Writer:
         self._done(path)
         src = (f"data:image/png;base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
                if self.single_file else f"figures/{name}.png")
-        parts.append(f'<figure><img src="{src}" alt="{html.escape(alt)}">'
-                     f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+        parts.append(_figure_html(src, caption, alt))
+
+
+class _InlineWriter(_Writer):
+    """Renders blocks like :class:`_Writer` but writes nothing: figures embedded as base64 PNG,
+    tables without a CSV link."""
+
+    def __init__(self, dpi: int):
+        super().__init__(Path("."), dpi, None, single_file=True)
+
+    def _table(self, payload, parts: list[str]) -> None:
+        _, frame, caption, max_rows, digits = payload
+        parts.append(_table_html(frame, caption, max_rows, digits, ""))
+
+    def _figure(self, payload, parts: list[str]) -> None:
+        import base64
+        import io
+
+        import matplotlib.pyplot as plt
+
+        _, fig, caption, alt = payload
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=self.dpi, bbox_inches="tight")
+        plt.close(fig)
+        parts.append(_figure_html(f"data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode('ascii')}",
+                                  caption, alt))
+
+
+def _table_html(frame: pd.DataFrame, caption: str, max_rows: int, digits: int, link: str) -> str:
+    table_html = frame.head(max_rows).to_html(
+        index=False, border=0, na_rep="", float_format=lambda v: f"{v:.{digits}g}", escape=True,
+    )
+    more = f" (first {max_rows} of {len(frame)} rows)" if len(frame) > max_rows else ""
+    return f'<div class="scroll">{table_html}</div><p class="caption">{html.escape(caption) + more}{link}</p>'
+
+
+def _figure_html(src: str, caption: str, alt: str) -> str:
+    return (f'<figure><img src="{src}" alt="{html.escape(alt)}">'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+
+
+def render_fragment(report: Report, dpi: int = 100) -> str:
+    """A report as one HTML fragment, in memory: title, subtitle and every section, figures
+    embedded as base64 PNG (with their alt text), tables shown as in the page (no CSV links),
+    styles scoped to ``.shallownet-report``, no script. Nothing is written.
+
+    Parameters
+    ----------
+    report : Report
+    dpi : int
+        Resolution of the embedded figures.
+
+    Returns
+    -------
+    str
+        ``<div class="shallownet-report">...</div>``, for a notebook cell or another page.
+    """
+    writer = _InlineWriter(dpi)
+    parts = [f'<div class="shallownet-report"><style>{_FRAGMENT_CSS}</style>',
+             f"<h2>{html.escape(report.title)}</h2>"]
+    if report.subtitle:
+        parts.append(f'<p class="meta">{html.escape(report.subtitle)}</p>')
+    for sec in report.sections:
+        parts.append(f"<section><h2>{html.escape(sec.title)}</h2>" if sec.title else '<section class="first-screen">')
+        writer.blocks(sec, parts)
+        parts.append("</section>")
+    parts.append("</div>")
+    return "\n".join(parts)
 
 
 def _unique(name: str, used: set[str]) -> str:
