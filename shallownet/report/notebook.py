@@ -24,10 +24,10 @@ def first_screen_report(a) -> Report:
     from ..plots.palette import rc_params
 
     if _is_regression(a):
-        from .regression import _first_screen as regression_first_screen
+        from .regression import first_screen_regression
 
         rep = new_report(a, "regression network")
-        draw = regression_first_screen
+        draw = first_screen_regression
     else:
         rep, draw = new_report(a, "network"), first_screen
     with matplotlib.rc_context(rc_params()):

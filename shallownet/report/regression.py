@@ -135,26 +135,9 @@ def _g(value: float) -> str:
 
 def regression_findings(a) -> list[str]:
     """Plain-language statements drawn from the numbers, each with its uncertainty."""
-    out = []
-    comp = a.results["comparison"]
-    m = comp.to_frame().set_index("metric")
-    net, lin = comp.names
-    rmse, r2 = m.loc["rmse"], m.loc["r2"]
-    text = (f"On {a.n_test_complete} held-out cases the network predicts {a.target} with RMSE {_g(rmse[net])} "
-            f"(MAE {_g(m.loc['mae', net])}, R² {r2[net]:.3f}); ordinary least squares on the same variables "
-            f"has RMSE {_g(rmse[lin])} (R² {r2[lin]:.3f}). The network's RMSE minus OLS's is "
-            f"{rmse['difference']:+.3g} (95% paired bootstrap interval {rmse['ci_low']:+.3g} to "
-            f"{rmse['ci_high']:+.3g}; paired t test of squared errors p = {comp.test['p']:.2g}).")
-    if rmse["ci_low"] <= 0 <= rmse["ci_high"]:
-        text += (" The interval includes zero: the data do not show either model to predict better, so a "
-                 "linear model describes these data about as well as the network.")
-    elif rmse["ci_high"] < 0:
-        text += (" The network's errors are smaller: the data hold structure (curvature or interactions) "
-                 "that a linear model misses.")
-    else:
-        text += (" OLS's errors are smaller: on these data the network does not improve on a linear model "
-                 "(see the convergence of its members below, and consider fewer hidden units).")
-    out.append(text)
+    from .conclusions import regression_conclusion
+
+    out = [regression_conclusion(a.results["comparison"], a.target)]
     table = a.variable_table().sort_values("expected", ascending=False)
     top = table.iloc[0]
     out.append(
@@ -205,7 +188,7 @@ def build_regression_report(a) -> Report:
 
     rep = new_report(a, "regression network")
     with matplotlib.rc_context(rc_params()):
-        _first_screen(rep, a)
+        first_screen_regression(rep, a)
         _section_quality(rep, a)
         _section_variables(rep, a)
         _section_hidden(rep, a)
@@ -232,7 +215,8 @@ def _importance_frame(a) -> pd.DataFrame:
     return table.assign(expected_member_sd=table["variable"].map(spread))
 
 
-def _first_screen(rep: Report, a) -> None:
+def first_screen_regression(rep: Report, a) -> None:
+    """The regression report's first screen (the counterpart of :func:`~shallownet.report.build.first_screen`)."""
     from ..plots.baselines import plot_importance_pair
 
     net = a.model.network_
