@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from ._first_screen_view import FirstScreenView
 from .baselines import compare, fit_logistic, side_by_side
 from .baselines.logistic import SeparationError
 from .devices import check_devices
@@ -76,7 +77,7 @@ STEPS = ("data", "model", "weights", "influence", "sensitivity", "baseline", "at
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class Analysis:
+class Analysis(FirstScreenView):
     """Everything :func:`analyze` computed; each field is a result object or plain data."""
 
     source: str
@@ -124,35 +125,6 @@ class Analysis:
         p = r["permutation"].to_frame().set_index("variable")
         join(p["importance_mean"], "permutation")
         return frame
-
-    def show(self, dpi: int = 100):
-        """Display the report's first screen inline (a Jupyter notebook): the question, the
-        headline comparison with its 95% interval and the accuracy of always predicting the majority class, the findings and the first-screen
-        figure (embedded PNG with alt text).
-
-        Under IPython it is displayed and None is returned; without IPython (or outside an
-        IPython session) the HTML fragment is returned as a string. Writing the whole report is
-        :func:`shallownet.report.build.write_analysis`. See :mod:`shallownet.report.notebook`.
-
-        Parameters
-        ----------
-        dpi : int
-            Resolution of the embedded figure.
-
-        Returns
-        -------
-        None or str
-        """
-        from .report.notebook import show
-
-        return show(self, dpi=dpi)
-
-    def _repr_html_(self) -> str:
-        """The report's first screen as HTML: what a notebook shows for an analysis left as
-        the last expression of a cell (the same as :meth:`show`)."""
-        from .report.notebook import first_screen_html
-
-        return first_screen_html(self)
 
 
 def _olden_overall(frame: pd.DataFrame) -> pd.Series:

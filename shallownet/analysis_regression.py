@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from ._first_screen_view import FirstScreenView
 from .analysis import N_DEPENDENCE, drop_identifiers, split_table, usable_rows
 from .baselines import compare, fit_linear, side_by_side
 from .baselines.linear import check_numeric_target
@@ -56,7 +57,7 @@ STEPS = ("data", "model", "weights", "influence", "sensitivity", "baseline")
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class RegressionAnalysis:
+class RegressionAnalysis(FirstScreenView):
     """Everything :func:`analyze_regression` computed; each field is a result object or data.
 
     ``test_predictions`` are the network's predictions on the complete held-out rows
@@ -116,36 +117,6 @@ class RegressionAnalysis:
         join(ols["abs_t"], "ols_t")
         join(ols["standardised"], "ols_standardised")
         return frame
-
-    def show(self, dpi: int = 100):
-        """Display the report's first screen inline (a Jupyter notebook): the question, the
-        headline comparison with its 95% interval (RMSE and R^2 against OLS, and the RMSE of
-        always predicting the training mean), the findings and the first-screen figure
-        (embedded PNG with alt text).
-
-        Under IPython it is displayed and None is returned; without IPython (or outside an
-        IPython session) the HTML fragment is returned as a string. Writing the whole report is
-        :func:`shallownet.report.build.write_analysis`. See :mod:`shallownet.report.notebook`.
-
-        Parameters
-        ----------
-        dpi : int
-            Resolution of the embedded figure.
-
-        Returns
-        -------
-        None or str
-        """
-        from .report.notebook import show
-
-        return show(self, dpi=dpi)
-
-    def _repr_html_(self) -> str:
-        """The report's first screen as HTML: what a notebook shows for an analysis left as
-        the last expression of a cell (the same as :meth:`show`)."""
-        from .report.notebook import first_screen_html
-
-        return first_screen_html(self)
 
 
 def regression_importances(table: pd.DataFrame) -> pd.DataFrame:

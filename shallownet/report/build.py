@@ -291,6 +291,18 @@ def convergence_callout(sec, model) -> None:
         sec.callout(_convergence_words(model.convergence_))
 
 
+def training_figure(sec, model) -> None:
+    """The training curve of every member, after a warning naming any that did not converge
+    (the opening of both reports' "Data and method")."""
+    net = model.network_
+    if not model.convergence_.converged.all():
+        sec.callout(_convergence_words(model.convergence_))
+    sec.figure("training-curve", _figure(_training_curve, model),
+               f"Training objective per {_step_name(model)}, each member and the mean.",
+               alt=f"Line chart of the training loss of each of the {net.n_members} members against the "
+                   f"{_step_name(model)}, on a log scale.")
+
+
 def _training_curve(model, ax=None):
     hist = model.history_
     loss = hist["train_loss"]
@@ -726,12 +738,7 @@ def section_method(rep: Report, a) -> None:
         f"{len(a.X_train) + len(a.X_test)} rows and {len(net.variables)} variables; {n_missing} missing cells, "
         f"handled by the '{policy}' policy; an ensemble of {net.n_members} networks {arch} ({net.activation}), "
         + ("all of which converged." if bad == 0 else f"of which {bad} did NOT converge (see below)."))
-    if bad:
-        sec.callout(_convergence_words(c))
-    sec.figure("training-curve", _figure(_training_curve, model),
-               f"Training objective per {_step_name(model)}, each member and the mean.",
-               alt=f"Line chart of the training loss of each of the {net.n_members} members against the "
-                   f"{_step_name(model)}, on a log scale.")
+    training_figure(sec, model)
     detail = sec.details("Detail: data, encoding, missing values, training, notes, settings")
     detail.text(
         f"{len(a.X_train) + len(a.X_test)} rows with a target ({a.dropped_target_rows} without one dropped), "

@@ -26,14 +26,13 @@ from .build import (
     _figure_grid,
     _optimizer_words,
     _out_of_range_words,
-    _step_name,
-    _training_curve,
     architecture,
     convergence_callout,
     dependence_figure,
     new_report,
     reproducibility_section,
     surface_choice,
+    training_figure,
 )
 from .html import Report
 from .schema import validate
@@ -470,12 +469,7 @@ def _section_method(rep: Report, a) -> None:
         f"{len(a.X_train) + len(a.X_test)} rows and {len(net.variables)} variables; an ensemble of {net.n_members} "
         f"networks {architecture(a)} ({net.activation}, linear output), "
         + ("all of which converged." if bad == 0 else f"of which {bad} did NOT converge (see below)."))
-    if bad:
-        sec.callout(_convergence_words(c))
-    sec.figure("training-curve", _figure(_training_curve, model),
-               f"Training objective per {_step_name(model)}, each member and the mean.",
-               alt=f"Line chart of the training loss of each of the {net.n_members} members against the "
-                   f"{_step_name(model)}, on a log scale.")
+    training_figure(sec, model)
     detail = sec.details("Detail: data, encoding, training, notes, settings")
     detail.text(
         f"{len(a.X_train) + len(a.X_test)} rows with a target ({a.dropped_target_rows} without one dropped), "
