@@ -165,7 +165,8 @@ def fit_regression(X: pd.DataFrame, y: pd.Series, *, hidden_layer_sizes, activat
 def compare_regression_split(X: pd.DataFrame, y: Any, *, test_size: float, n_bootstrap: int,
                              random_state: int, keep_columns=None, **model_options):
     """Split, fit the network and OLS, compare on the held-out rows the encoder can score
-    (``compare``'s command for a numeric target). Returns ``(comparison, notes)``."""
+    (``compare``'s command for a numeric target). Returns ``(comparison, notes,
+    training_mean)``, the last the mean of the target over the training rows."""
     y = numeric_target(y, X.index)
     keep = y.notna().to_numpy()
     notes = [f"Dropped {int((~keep).sum())} rows without a target value."] if (~keep).any() else []
@@ -181,7 +182,7 @@ def compare_regression_split(X: pd.DataFrame, y: Any, *, test_size: float, n_boo
     if (~te).any():
         notes.append(f"{int((~te).sum())} test rows the missing-value policy cannot encode were left out "
                      "of the comparison.")
-    return result, notes
+    return result, notes, float(y_train.mean())
 
 
 def analyze_regression(

@@ -87,9 +87,9 @@ def _lead(conclusion: str, summary: str) -> str:
 def run_regression(args: argparse.Namespace, X, y, source: str, notes: list, hidden) -> int:
     """A numeric target: the network against OLS (RMSE, MAE, R^2, paired t test)."""
     from ..analysis_regression import compare_regression_split
-    from ..report.conclusions import regression_conclusion
+    from ..report.conclusions import mean_prediction_rmse, regression_conclusion
 
-    result, more = compare_regression_split(
+    result, more, training_mean = compare_regression_split(
         X, y, test_size=args.test_size, n_bootstrap=args.bootstrap, random_state=args.seed,
         hidden_layer_sizes=hidden, activation=args.activation, n_members=args.members, max_iter=args.max_iter,
         optimizer=args.optimizer, categorical=args.categorical, verbose=not args.quiet,
@@ -97,11 +97,12 @@ def run_regression(args: argparse.Namespace, X, y, source: str, notes: list, hid
         **{k: v for k, v in encoding_options(args).items() if k != "keep"},
     )
     notes = notes + more
-    conclusion = regression_conclusion(result, str(y.name))
+    conclusion = regression_conclusion(result, str(y.name), training_mean)
     if args.json:
         print(json.dumps({"source": source, "task": "regression", "notes": notes, **result.to_dict(),
                           "names": list(result.names), "n": len(result.y), "test": to_jsonable(result.test),
-                          "conclusion": conclusion}, indent=2))
+                          "conclusion": conclusion, "training_mean": training_mean,
+                          "mean_prediction_rmse": mean_prediction_rmse(result, training_mean)}, indent=2))
     else:
         for n in notes:
             warnings.warn(n)

@@ -53,7 +53,14 @@ def classification_conclusion(comparison, majority=None, majority_accuracy: floa
     return text
 
 
-def regression_conclusion(comparison, target: str = "the target") -> str:
+def mean_prediction_rmse(comparison, training_mean: float) -> float:
+    """Held-out RMSE of always predicting ``training_mean`` (the regression counterpart of
+    always predicting the majority class), on the comparison's cases."""
+    y = np.asarray(comparison.y, dtype=float)
+    return float(np.sqrt(np.mean((y - training_mean) ** 2)))
+
+
+def regression_conclusion(comparison, target: str = "the target", training_mean: float | None = None) -> str:
     """The network's and OLS's held-out RMSE, MAE and R^2, the 95% paired bootstrap interval of
     the RMSE difference with the paired t test, and what the interval says: the words of the
     regression report's first finding (:func:`shallownet.report.regression.regression_findings`),
@@ -65,6 +72,9 @@ def regression_conclusion(comparison, target: str = "the target") -> str:
         Of :func:`shallownet.baselines.compare` on a regression network (network first).
     target : str
         The target's name.
+    training_mean : float, optional
+        The training rows' mean of the target; when given, the RMSE of always predicting it
+        (:func:`mean_prediction_rmse`) closes the conclusion.
 
     Returns
     -------
@@ -87,4 +97,7 @@ def regression_conclusion(comparison, target: str = "the target") -> str:
     else:
         text += (" OLS's errors are smaller: on these data the network does not improve on a linear model "
                  "(see the convergence of its members, and consider fewer hidden units).")
+    if training_mean is not None:
+        text += (f" Always predicting the training mean, {training_mean:.3g}, would have RMSE "
+                 f"{mean_prediction_rmse(comparison, training_mean):.3g}.")
     return text

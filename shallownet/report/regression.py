@@ -136,7 +136,7 @@ def regression_findings(a) -> list[str]:
     """Plain-language statements drawn from the numbers, each with its uncertainty."""
     from .conclusions import regression_conclusion
 
-    out = [regression_conclusion(a.results["comparison"], a.target)]
+    out = [regression_conclusion(a.results["comparison"], a.target, float(np.mean(a.y_train)))]
     table = a.variable_table().sort_values("expected", ascending=False)
     top = table.iloc[0]
     out.append(
@@ -203,9 +203,9 @@ def _metrics(a) -> pd.DataFrame:
 def mean_rmse(a) -> float:
     """Held-out RMSE of always predicting the training mean of the target (the regression
     counterpart of always predicting the majority class)."""
-    comp = a.results["comparison"]
-    y = np.asarray(comp.y, dtype=float)
-    return float(np.sqrt(np.mean((y - float(np.mean(a.y_train))) ** 2)))
+    from .conclusions import mean_prediction_rmse
+
+    return mean_prediction_rmse(a.results["comparison"], float(np.mean(a.y_train)))
 
 
 def _importance_frame(a) -> pd.DataFrame:

@@ -258,8 +258,12 @@ def test_the_conclusions_are_the_reports_words(analysis, regression):
     assert text.startswith(findings(analysis)[0])
     assert text.endswith(f"Always predicting the most common training class, {majority}, would be right for "
                          f"{rate:.1%} of them.")
-    words = regression_conclusion(regression.results["comparison"], regression.target)
-    assert words == regression_findings(regression)[0].replace("its members below", "its members")
+    mean = float(regression.y_train.mean())
+    words = regression_conclusion(regression.results["comparison"], regression.target, mean)
+    assert words == regression_findings(regression)[0]
+    y = np.asarray(regression.results["comparison"].y, dtype=float)
+    assert words.endswith(f"Always predicting the training mean, {mean:.3g}, would have RMSE "
+                          f"{np.sqrt(np.mean((y - mean) ** 2)):.3g}.")
 
 
 def test_compare_on_a_numeric_target_leads_with_rmse_against_ols(tmp_path, capsys):
@@ -272,5 +276,9 @@ def test_compare_on_a_numeric_target_leads_with_rmse_against_ols(tmp_path, capsy
     assert doc["conclusion"].startswith(
         f"On {doc['n']} held-out cases the network predicts size with RMSE {rmse['network']:.3g}")
     assert f"interval {rmse['ci_low']:+.3g} to {rmse['ci_high']:+.3g}" in doc["conclusion"]
+    # The mean predictor: the training rows' mean of the split compare makes, recomputed here.
+    _, X_test, y_train, y_test = split_table(X, pd.Series(signal, name="size"), 0.25, 0, stratify=False)
+    assert doc["training_mean"] == pytest.approx(y_train.mean(), rel=1e-12)
+    assert doc["mean_prediction_rmse"] == pytest.approx(np.sqrt(np.mean((y_test - y_train.mean()) ** 2)), rel=1e-9)
     assert main(["compare", str(path), *QUICK]) == 0
     assert capsys.readouterr().out.startswith("On ")
